@@ -1,0 +1,88 @@
+package events
+
+import (
+	"reflect"
+	"strings"
+
+	"github.com/dataproc-iis/iis/schemas"
+)
+
+// Spec describes one event type of the catalog.
+type Spec struct {
+	Type     string // the CloudEvents type, e.g. JobRequested
+	Schema   string // the dataschema URL, the $id of the type's JSON Schema
+	File     string // the schema's file name in package schemas
+	Data     string // the Go type of the data, e.g. "JobRequest"
+	Producer string // who publishes it
+	Consumer string // who reads it
+	Summary  string // what it means
+	data     reflect.Type
+}
+
+// catalog is the single table everything else derives from: type constants
+// map to their data struct and their schema here, and nowhere else.
+var catalog = []Spec{
+	spec[JobRequest](JobRequested, "pipelines (Airflow, CI, iis publish)", "broker worker",
+		"Run a Dataproc job under a role; the ID token proves who asks."),
+	spec[JobDecision](JobApproved, "broker (policy)", "broker (credentials), audit",
+		"The policy approved a request: binding, role, service account, limits, replayable input."),
+	spec[JobDecision](JobDenied, "broker (identity, directory, policy)", "audit, requester",
+		"The request was refused; reasons say why."),
+	spec[JobSubmission](JobSubmitted, "broker (dataproc)", "watcher, audit",
+		"The job was submitted to Dataproc as a Serverless batch or a cluster job."),
+	spec[StateChange](JobStateChanged, "watcher", "broker (grants), audit, requester",
+		"A job the broker started changed state; ended closes its grant."),
+	spec[CancelRequest](JobCancelRequested, "owner or admin (iis, pipelines)", "broker worker",
+		"Cancel the job of an earlier request."),
+	spec[IssuedCredential](CredentialIssued, "broker (credentials)", "audit",
+		"A short-lived access token was minted; identified by its fingerprint only."),
+	spec[Revocation](AccessRevoked, "broker (revoke)", "audit, SIEM",
+		"The revocation cascade ran: what was done, each outcome, how long it took."),
+	spec[UserChange](UserProvisioned, "SCIM endpoint", "audit",
+		"A user was created (joiner)."),
+	spec[UserChange](UserUpdated, "SCIM endpoint", "broker (revoke: movers), audit",
+		"A user's attributes changed; changed names them."),
+	spec[UserChange](UserDeactivated, "SCIM endpoint", "broker (revoke), audit",
+		"A user was set inactive (leaver) and locked."),
+	spec[UserChange](UserReactivated, "SCIM endpoint", "audit",
+		"A user was set active again and unlocked."),
+	spec[UserChange](UserDeleted, "SCIM endpoint", "broker (revoke), audit",
+		"A user was deleted; stays locked."),
+	spec[MembershipChange](GroupMembershipChanged, "SCIM endpoint", "broker (revoke: re-check grants), audit",
+		"Users were added to or removed from a group (mover)."),
+	spec[Rejection](EventRejected, "broker worker, functions", "audit, operators",
+		"A received message was not accepted and was acked: reason and ids, never its payload."),
+}
+
+func spec[T any](typ, producer, consumer, summary string) Spec {
+	file := strings.TrimPrefix(typ, Prefix+".") + ".json"
+	t := reflect.TypeFor[T]()
+	return Spec{
+		Type: typ, Schema: schemas.URL(file), File: file, Data: t.Name(),
+		Producer: producer, Consumer: consumer, Summary: summary, data: t,
+	}
+}
+
+// byType indexes the catalog.
+var byType = func() map[string]*Spec {
+	m := make(map[string]*Spec, len(catalog))
+	for i := range catalog {
+		m[catalog[i].Type] = &catalog[i]
+	}
+	return m
+}()
+
+// Catalog returns every event type of the catalog, in a stable order.
+func Catalog() []Spec { return append([]Spec(nil), catalog...) }
+
+// Lookup returns the Spec of an event type.
+func Lookup(typ string) (Spec, bool) {
+	s, ok := byType[typ]
+	if !ok {
+		return Spec{}, false
+	}
+	return *s, true
+}
+
+// Known reports whether typ is an event type of the catalog.
+func Known(typ string) bool { _, ok := byType[typ]; return ok }

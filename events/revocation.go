@@ -1,0 +1,44 @@
+package events
+
+import "time"
+
+// Revocation action kinds (RevokeAction.Kind).
+const (
+	ActionDenyRequest  = "deny_request"  // a request in flight was denied
+	ActionCancelJob    = "cancel_job"    // a running job or batch was cancelled
+	ActionRevokeGrant  = "revoke_grant"  // an active grant was closed
+	ActionRecheckGrant = "recheck_grant" // a mover's grant was re-checked against the new groups
+)
+
+// Revocation action outcomes (RevokeAction.Outcome).
+const (
+	ActionSucceeded = "succeeded"
+	ActionFailed    = "failed" // Error says why
+	ActionSkipped   = "skipped"
+)
+
+// Revocation is the data of access.revoked.v1: what the cascade did for a
+// principal after an identity change, and how long it took.
+type Revocation struct {
+	Principal  Principal      `json:"principal"`
+	Trigger    Trigger        `json:"trigger"`
+	Actions    []RevokeAction `json:"actions"` // may be empty: nothing to revoke
+	LatencyMS  int64          `json:"latency_ms"`
+	StartedAt  time.Time      `json:"started_at"`
+	FinishedAt time.Time      `json:"finished_at"`
+}
+
+// Trigger is what started a revocation cascade.
+type Trigger struct {
+	EventID   string `json:"event_id,omitempty"`   // id of the identity event
+	EventType string `json:"event_type,omitempty"` // type of the identity event
+	Action    string `json:"action"`               // snake_case SCIM action, e.g. "user_deactivated", "membership_removed"
+}
+
+// RevokeAction is one step of a revocation cascade.
+type RevokeAction struct {
+	Kind     string `json:"kind"`            // deny_request | cancel_job | revoke_grant | recheck_grant
+	Resource string `json:"resource"`        // what it acted on (Dataproc resource, grant or request id)
+	Outcome  string `json:"outcome"`         // succeeded | failed | skipped
+	Error    string `json:"error,omitempty"` // required when Outcome is failed; no secrets
+}

@@ -1,0 +1,58 @@
+package events
+
+// Prefix is the reverse-DNS prefix of every event type. A type reads
+// <Prefix>.<resource>.<past-tense verb>.v<major>.
+const Prefix = "dev.dataproc-iis"
+
+// Event types, one per fact the system reports.
+const (
+	// JobRequested: a pipeline asks to run a Dataproc job (data: JobRequest).
+	JobRequested = Prefix + ".job.requested.v1"
+	// JobApproved: the policy approved a request (data: JobDecision).
+	JobApproved = Prefix + ".job.approved.v1"
+	// JobDenied: the broker refused a request (data: JobDecision).
+	JobDenied = Prefix + ".job.denied.v1"
+	// JobSubmitted: an approved job was submitted to Dataproc (data: JobSubmission).
+	JobSubmitted = Prefix + ".job.submitted.v1"
+	// JobStateChanged: a job the broker started changed state (data: StateChange).
+	JobStateChanged = Prefix + ".job.state_changed.v1"
+	// JobCancelRequested: someone asks to cancel a job (data: CancelRequest).
+	JobCancelRequested = Prefix + ".job.cancel_requested.v1"
+	// CredentialIssued: a short-lived token was minted for a role (data: IssuedCredential).
+	CredentialIssued = Prefix + ".credential.issued.v1"
+	// AccessRevoked: the revocation cascade ran for a principal (data: Revocation).
+	AccessRevoked = Prefix + ".access.revoked.v1"
+	// UserProvisioned: SCIM created a user (data: UserChange).
+	UserProvisioned = Prefix + ".identity.user.provisioned.v1"
+	// UserUpdated: SCIM changed a user's attributes (data: UserChange).
+	UserUpdated = Prefix + ".identity.user.updated.v1"
+	// UserDeactivated: SCIM set a user inactive; the principal is locked (data: UserChange).
+	UserDeactivated = Prefix + ".identity.user.deactivated.v1"
+	// UserReactivated: SCIM set a user active again; the principal is unlocked (data: UserChange).
+	UserReactivated = Prefix + ".identity.user.reactivated.v1"
+	// UserDeleted: SCIM deleted a user; the principal stays locked (data: UserChange).
+	UserDeleted = Prefix + ".identity.user.deleted.v1"
+	// GroupMembershipChanged: SCIM added or removed group members (data: MembershipChange).
+	GroupMembershipChanged = Prefix + ".identity.group.membership_changed.v1"
+	// EventRejected: a received message could not be accepted (data: Rejection).
+	EventRejected = Prefix + ".event.rejected.v1"
+)
+
+// CloudEvents extension attributes. Their values are strings; in Pub/Sub
+// binary mode they travel as the attributes "ce-<name>".
+const (
+	// ExtCausationID is the id of the event that caused this one.
+	ExtCausationID = "causationid"
+	// ExtRequestID is the id of the original job.requested event, so that one
+	// query follows a job from trigger to output.
+	ExtRequestID = "requestid"
+	// ExtTraceparent is the W3C Trace Context traceparent, passed through.
+	ExtTraceparent = "traceparent"
+	// ExtAuditSeq is reserved for the audit trail: the record's sequence number.
+	ExtAuditSeq = "auditseq"
+	// ExtAuditPrev is reserved for the audit trail: the hash of the previous record.
+	ExtAuditPrev = "auditprev"
+)
+
+// ContentType is the data content type of every event in the catalog.
+const ContentType = "application/json"

@@ -1,0 +1,139 @@
+package dataproc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/googleapis/gax-go/v2"
+	"github.com/rs/zerolog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Fault reasons of this package.
+const (
+	ReasonInvalidJob         = "invalid_job"              // the request cannot become a Dataproc job
+	ReasonCredentialExpired  = "credential_expired"       // the minted token expires too soon: mint again
+	ReasonCredentialRejected = "credential_rejected"      // Dataproc did not accept the token
+	ReasonDenied             = "dataproc_denied"          // the service account may not do this
+	ReasonInvalidRequest     = "dataproc_invalid_request" // Dataproc rejected the request's content
+	ReasonNotFound           = "dataproc_not_found"       // cluster, job or batch does not exist
+	ReasonRejected           = "dataproc_rejected"        // the resource is in a state that forbids the call
+	ReasonIDConflict         = "dataproc_id_conflict"     // the derived id belongs to another request's workload
+	ReasonUnavailable        = "dataproc_unavailable"     // Dataproc unreachable or failing: retry later
+)
+
+// Retry bounds the retries of transient Dataproc errors: exponential backoff
+// with jitter, a fixed number of attempts.
+type Retry struct {
+	Attempts int           // total attempts, first included; default 5
+	Initial  time.Duration // backoff ceiling before the second attempt; default 250ms
+	Max      time.Duration // largest backoff ceiling; default 10s
+}
+
+func (r Retry) withDefaults() Retry {
+	if r.Attempts == 0 {
+		r.Attempts = 5
+	}
+	if r.Initial == 0 {
+		r.Initial = 250 * time.Millisecond
+	}
+	if r.Max == 0 {
+		r.Max = 10 * time.Second
+	}
+	return r
+}
+
+// backoff returns the wait after failed attempt n (1-based): a random
+// duration in [ceiling/2, ceiling], the ceiling doubling from Initial up to Max.
+func (r Retry) backoff(n int) time.Duration {
+	ceiling := r.Initial
+	for i := 1; i < n && ceiling < r.Max; i++ {
+		ceiling *= 2
+	}
+	ceiling = min(ceiling, r.Max)
+	half := ceiling / 2
+	return half + rand.N(ceiling-half+1)
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// noClientRetry turns off the generated clients' own retries: this package
+// owns the retry loop, its bounds, its rate limiting and its logging.
+var noClientRetry = gax.WithRetry(func() gax.Retryer { return nil })
+
+func retryable(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted, codes.DeadlineExceeded, codes.Internal, codes.Aborted:
+		return true
+	}
+	return false
+}
+
+// call runs fn until it succeeds, fails for good, or runs out of attempts,
+// waiting for the region's rate limiter before each attempt when limited.
+// The error it returns carries the gRPC status, unclassified.
+func (s *Submitter) call(ctx context.Context, name, region string, limited bool, p Priority, fn func(context.Context) error) error {
+	for attempt := 1; ; attempt++ {
+		if limited {
+			if err := s.limiter.Wait(ctx, region, p); err != nil {
+				return fmt.Errorf("%s: rate limiter: %w", name, err)
+			}
+		}
+		err := fn(ctx)
+		if err == nil {
+			return nil
+		}
+		err = fmt.Errorf("%s: %w", name, err)
+		if ctx.Err() != nil || !retryable(err) {
+			return err
+		}
+		if attempt >= s.retry.Attempts {
+			return fmt.Errorf("%d attempts: %w", attempt, err)
+		}
+		wait := s.retry.backoff(attempt)
+		zerolog.Ctx(ctx).Warn().Err(err).Str("region", region).Int("attempt", attempt).Dur("backoff", wait).
+			Msg(name + " failed, retrying")
+		if err := s.sleep(ctx, wait); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+	}
+}
+
+// classify marks an error from call as permanent or transient.
+func classify(err error) error {
+	var classified *fault.Error
+	if err == nil || errors.As(err, &classified) {
+		return err
+	}
+	switch status.Code(err) {
+	case codes.PermissionDenied:
+		return fault.AsPermanent(ReasonDenied, err)
+	case codes.InvalidArgument, codes.OutOfRange:
+		return fault.AsPermanent(ReasonInvalidRequest, err)
+	case codes.NotFound:
+		return fault.AsPermanent(ReasonNotFound, err)
+	case codes.FailedPrecondition:
+		return fault.AsPermanent(ReasonRejected, err)
+	case codes.AlreadyExists:
+		return fault.AsPermanent(ReasonIDConflict, err)
+	case codes.Unauthenticated:
+		// An expired or unknown token: a redelivery mints a fresh one.
+		return fault.AsTransient(ReasonCredentialRejected, err)
+	default:
+		return fault.AsTransient(ReasonUnavailable, err)
+	}
+}

@@ -1,0 +1,64 @@
+package store
+
+import "time"
+
+// Decision outcomes.
+const (
+	OutcomeApproved = "approved"
+	OutcomeDenied   = "denied"
+)
+
+// Decision is the recorded outcome of one job request.
+type Decision struct {
+	RequestKey     string // EventKey of the job request
+	RequestID      string // CloudEvent id of the job request
+	Principal      string
+	Outcome        string // OutcomeApproved or OutcomeDenied
+	Role           string
+	ServiceAccount string
+	PolicyVersion  string
+	Reasons        []string
+	DecidedAt      time.Time
+}
+
+// Job kinds.
+const (
+	KindBatch = "batch" // Dataproc Serverless batch
+	KindJob   = "job"   // job on a named cluster
+)
+
+// Job is a Dataproc job or batch the broker submitted.
+type Job struct {
+	RequestID         string // CloudEvent id of the job request; the key
+	RequestKey        string
+	Principal         string
+	Role              string
+	ServiceAccount    string
+	Kind              string // KindBatch or KindJob
+	Project           string
+	Region            string
+	Cluster           string // "" for a batch
+	DataprocID        string // batch_id or job_id
+	DataprocRequestID string // request_id sent to Dataproc
+	Resource          string // full resource name
+	State             string // Dataproc state name
+	Ended             bool
+	NextPollAt        time.Time
+	Attempts          int // polls since the last change
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Grant is a short-lived credential the broker issued. It holds the
+// credential's fingerprint, never the credential.
+type Grant struct {
+	ID             string // fingerprint of the credential
+	RequestID      string
+	Principal      string
+	Role           string
+	ServiceAccount string
+	ExpiresAt      time.Time
+	RevokedAt      *time.Time
+	RevokeReason   string
+	CreatedAt      time.Time
+}

@@ -1,0 +1,56 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/dataproc-iis/iis/broker/store"
+)
+
+// RecordDecision implements store.Decisions.
+func (t *tx) RecordDecision(ctx context.Context, d store.Decision) (bool, error) {
+	switch {
+	case d.RequestKey == "" || d.RequestID == "" || d.Principal == "":
+		return false, invalid("RecordDecision: empty request key, request id or principal")
+	case d.Outcome != store.OutcomeApproved && d.Outcome != store.OutcomeDenied:
+		return false, invalid("RecordDecision: outcome %q", d.Outcome)
+	}
+	reasons, err := json.Marshal(d.Reasons)
+	if err != nil {
+		return false, invalid("RecordDecision: reasons: %v", err)
+	}
+	n, err := t.execCount(ctx, "sqlstore: RecordDecision",
+		`INSERT INTO decisions (request_key, request_id, principal, outcome, role, service_account,
+		 policy_version, reasons, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		encodeKey(d.RequestKey), d.RequestID, d.Principal, d.Outcome, d.Role, d.ServiceAccount, d.PolicyVersion,
+		string(reasons), t.d().timeArg(d.DecidedAt))
+	return n == 1, err
+}
+
+// GetDecision implements store.Decisions.
+func (t *tx) GetDecision(ctx context.Context, requestKey string) (store.Decision, error) {
+	var (
+		d       store.Decision
+		reasons string
+	)
+	found, err := t.queryRow(ctx, "sqlstore: GetDecision",
+		`SELECT request_key, request_id, principal, outcome, role, service_account, policy_version, reasons, decided_at
+		 FROM decisions WHERE request_key = ?`, []any{encodeKey(requestKey)},
+		&d.RequestKey, &d.RequestID, &d.Principal, &d.Outcome, &d.Role, &d.ServiceAccount, &d.PolicyVersion,
+		&reasons, timeCol{&d.DecidedAt})
+	switch {
+	case err != nil:
+		return d, err
+	case !found:
+		return d, notFound("decision %q", requestKey)
+	}
+	d.RequestKey = decodeKey(d.RequestKey)
+	if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
+		return d, fmt.Errorf("sqlstore: GetDecision: reasons: %w", err)
+	}
+	if len(d.Reasons) == 0 {
+		d.Reasons = nil
+	}
+	return d, nil
+}

@@ -1,0 +1,87 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/dataproc-iis/iis/broker/store"
+)
+
+const grantCols = "id, request_id, principal, role, service_account, expires_at, revoked_at, revoke_reason, created_at"
+
+func scanGrant(r rowScanner) (store.Grant, error) {
+	var g store.Grant
+	err := r.Scan(&g.ID, &g.RequestID, &g.Principal, &g.Role, &g.ServiceAccount, timeCol{&g.ExpiresAt},
+		nullTimeCol{&g.RevokedAt}, &g.RevokeReason, timeCol{&g.CreatedAt})
+	return g, err
+}
+
+// PutGrant implements store.Grants.
+func (t *tx) PutGrant(ctx context.Context, g store.Grant) error {
+	if g.ID == "" || g.Principal == "" || g.ExpiresAt.IsZero() {
+		return invalid("PutGrant: empty id, principal or expiry")
+	}
+	n, err := t.execCount(ctx, "sqlstore: PutGrant",
+		`INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		g.ID, g.RequestID, g.Principal, g.Role, g.ServiceAccount, t.d().timeArg(g.ExpiresAt),
+		t.d().nullTimeArg(g.RevokedAt), g.RevokeReason, t.d().timeArg(t.s.now()))
+	if err == nil && n == 0 {
+		err = conflict("PutGrant: grant %q exists", g.ID)
+	}
+	return err
+}
+
+// GetGrant implements store.Grants.
+func (t *tx) GetGrant(ctx context.Context, id string) (store.Grant, error) {
+	gs, err := t.listGrants(ctx, "id = ?", id)
+	if err != nil {
+		return store.Grant{}, err
+	}
+	if len(gs) == 0 {
+		return store.Grant{}, notFound("grant %q", id)
+	}
+	return gs[0], nil
+}
+
+// ListActiveGrants implements store.Grants.
+func (t *tx) ListActiveGrants(ctx context.Context, principal string, now time.Time) ([]store.Grant, error) {
+	where := "revoked_at IS NULL AND expires_at > ?"
+	args := []any{t.d().timeArg(now)}
+	if principal != "" {
+		where += " AND principal = ?"
+		args = append(args, principal)
+	}
+	return t.listGrants(ctx, where+" ORDER BY created_at, id", args...)
+}
+
+// GrantsByRequest implements store.Grants.
+func (t *tx) GrantsByRequest(ctx context.Context, requestID string) ([]store.Grant, error) {
+	return t.listGrants(ctx, "request_id = ? ORDER BY created_at, id", requestID)
+}
+
+func (t *tx) listGrants(ctx context.Context, where string, args ...any) ([]store.Grant, error) {
+	const op = "sqlstore: list grants"
+	rows, err := t.query(ctx, op, "SELECT "+grantCols+" FROM grants WHERE "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	gs, err := collect(rows, scanGrant)
+	if err != nil {
+		return nil, t.d().Wrap(op, err)
+	}
+	return gs, nil
+}
+
+// RevokeGrant implements store.Grants.
+func (t *tx) RevokeGrant(ctx context.Context, id, reason string, at time.Time) (bool, error) {
+	n, err := t.execCount(ctx, "sqlstore: RevokeGrant",
+		"UPDATE grants SET revoked_at = ?, revoke_reason = ? WHERE id = ? AND revoked_at IS NULL",
+		t.d().timeArg(at), reason, id)
+	if err != nil || n > 0 {
+		return n > 0, err
+	}
+	if _, err := t.GetGrant(ctx, id); err != nil {
+		return false, err
+	}
+	return false, nil
+}

@@ -1,0 +1,31 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+)
+
+// MarkProcessed implements store.Processed.
+func (t *tx) MarkProcessed(ctx context.Context, key string, at time.Time) (bool, error) {
+	if key == "" {
+		return false, invalid("MarkProcessed: empty key")
+	}
+	n, err := t.execCount(ctx, "sqlstore: MarkProcessed",
+		"INSERT INTO processed (event_key, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+		encodeKey(key), t.d().timeArg(at))
+	return n == 1, err
+}
+
+// IsProcessed implements store.Processed.
+func (t *tx) IsProcessed(ctx context.Context, key string) (bool, error) {
+	var n int
+	_, err := t.queryRow(ctx, "sqlstore: IsProcessed", "SELECT COUNT(*) FROM processed WHERE event_key = ?",
+		[]any{encodeKey(key)}, &n)
+	return n > 0, err
+}
+
+// PruneProcessed implements store.Processed.
+func (t *tx) PruneProcessed(ctx context.Context, before time.Time) (int64, error) {
+	return t.execCount(ctx, "sqlstore: PruneProcessed",
+		"DELETE FROM processed WHERE processed_at < ?", t.d().timeArg(before))
+}

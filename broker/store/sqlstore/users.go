@@ -1,0 +1,170 @@
+package sqlstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/dataproc-iis/iis/broker/store"
+)
+
+const userCols = "id, user_name, external_id, display_name, active, locked, lock_reason, attributes, version, created_at, updated_at"
+
+func scanUser(r rowScanner) (store.User, error) {
+	var (
+		u     store.User
+		attrs *string
+	)
+	err := r.Scan(&u.ID, &u.UserName, &u.ExternalID, &u.DisplayName, &u.Active, &u.Locked, &u.LockReason,
+		&attrs, &u.Version, timeCol{&u.CreatedAt}, timeCol{&u.UpdatedAt})
+	if attrs != nil && *attrs != "" {
+		u.Attributes = []byte(*attrs)
+	}
+	return u, err
+}
+
+// GetUser implements store.Directory.
+func (t *tx) GetUser(ctx context.Context, id string) (store.User, error) {
+	return t.getUser(ctx, "id = ?", id)
+}
+
+// GetUserByName implements store.Directory.
+func (t *tx) GetUserByName(ctx context.Context, userName string) (store.User, error) {
+	return t.getUser(ctx, "user_name_key = ?", foldKey(userName))
+}
+
+func (t *tx) getUser(ctx context.Context, where string, arg string) (store.User, error) {
+	us, err := t.listUsers(ctx, where, []any{arg}, "")
+	if err != nil {
+		return store.User{}, err
+	}
+	if len(us) == 0 {
+		return store.User{}, notFound("user %q", arg)
+	}
+	return us[0], nil
+}
+
+// FindUserByEmail implements store.Directory.
+func (t *tx) FindUserByEmail(ctx context.Context, email string) (store.User, error) {
+	rows, err := t.query(ctx, "sqlstore: FindUserByEmail",
+		"SELECT DISTINCT user_id FROM dir_user_emails WHERE value_key = ? ORDER BY user_id LIMIT 2", foldKey(email))
+	if err != nil {
+		return store.User{}, err
+	}
+	ids, err := collect(rows, scanString)
+	switch {
+	case err != nil:
+		return store.User{}, t.d().Wrap("sqlstore: FindUserByEmail", err)
+	case len(ids) == 0:
+		return store.User{}, notFound("user with e-mail %q", email)
+	case len(ids) > 1:
+		return store.User{}, conflict("several users have the e-mail %q", email)
+	}
+	return t.GetUser(ctx, ids[0])
+}
+
+// userWhere builds the WHERE clause of q.
+func userWhere(q store.UserQuery) (string, []any) {
+	var (
+		conds []string
+		args  []any
+	)
+	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+	if q.UserName != "" {
+		add("user_name_key = ?", foldKey(q.UserName))
+	}
+	if q.ExternalID != "" {
+		add("external_id = ?", q.ExternalID)
+	}
+	if q.DisplayName != "" {
+		add("display_name_key = ?", foldKey(q.DisplayName))
+	}
+	if q.Email != "" {
+		cond := "EXISTS (SELECT 1 FROM dir_user_emails e WHERE e.user_id = dir_users.id AND e.value_key = ?"
+		args = append(args, foldKey(q.Email))
+		if q.EmailType != "" {
+			cond += " AND e.type_key = ?"
+			args = append(args, foldKey(q.EmailType))
+		}
+		conds = append(conds, cond+")")
+	}
+	if len(conds) == 0 {
+		return "1 = 1", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// ListUsers implements store.Directory.
+func (t *tx) ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, error) {
+	if q.Offset < 0 {
+		return nil, invalid("ListUsers: negative offset %d", q.Offset)
+	}
+	where, args := userWhere(q)
+	return t.listUsers(ctx, where, append(args, limitArg(q.Limit), q.Offset), " LIMIT ? OFFSET ?")
+}
+
+// CountUsers implements store.Directory.
+func (t *tx) CountUsers(ctx context.Context, q store.UserQuery) (int, error) {
+	where, args := userWhere(q)
+	var n int
+	_, err := t.queryRow(ctx, "sqlstore: CountUsers", "SELECT COUNT(*) FROM dir_users WHERE "+where, args, &n)
+	return n, err
+}
+
+// listUsers returns the users matching where, in the stable order, with
+// their e-mail addresses.
+func (t *tx) listUsers(ctx context.Context, where string, args []any, limit string) ([]store.User, error) {
+	const op = "sqlstore: list users"
+	rows, err := t.query(ctx, op, "SELECT "+userCols+" FROM dir_users WHERE "+where+" ORDER BY created_at, id"+limit, args...)
+	if err != nil {
+		return nil, err
+	}
+	us, err := collect(rows, scanUser)
+	if err != nil {
+		return nil, t.d().Wrap(op, err)
+	}
+	if err := t.loadEmails(ctx, us); err != nil {
+		return nil, err
+	}
+	return us, nil
+}
+
+// loadEmails fills the Emails of us.
+func (t *tx) loadEmails(ctx context.Context, us []store.User) error {
+	const op = "sqlstore: load e-mails"
+	index := make(map[string]*store.User, len(us))
+	ids := make([]string, len(us))
+	for i := range us {
+		index[us[i].ID], ids[i] = &us[i], us[i].ID
+	}
+	for _, chunk := range chunks(ids) {
+		rows, err := t.query(ctx, op, "SELECT user_id, value, type, is_primary FROM dir_user_emails WHERE user_id IN ("+
+			placeholders(len(chunk))+") ORDER BY user_id, position", anys(chunk)...)
+		if err != nil {
+			return err
+		}
+		err = func() error {
+			defer rows.Close()
+			for rows.Next() {
+				var (
+					id string
+					e  store.Email
+				)
+				if err := rows.Scan(&id, &e.Value, &e.Type, &e.Primary); err != nil {
+					return err
+				}
+				index[id].Emails = append(index[id].Emails, e)
+			}
+			return rows.Err()
+		}()
+		if err != nil {
+			return t.d().Wrap(op, err)
+		}
+	}
+	return nil
+}
+
+func scanString(r rowScanner) (string, error) {
+	var s string
+	err := r.Scan(&s)
+	return s, err
+}

@@ -1,0 +1,115 @@
+package storetest
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dataproc-iis/iis/broker/store"
+)
+
+// ids returns the IDs of ms.
+func ids(ms []store.OutboxMessage) []int64 {
+	var out []int64
+	for _, m := range ms {
+		out = append(out, m.ID)
+	}
+	return out
+}
+
+func testClaim(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	var ms []store.OutboxMessage
+	for i := range 5 {
+		ms = append(ms, msg("audit", fmt.Sprintf("m%d", i)))
+	}
+	all := ids(enqueue(t, s, ms...))
+
+	claim := func(owner string, limit int) []store.OutboxMessage {
+		t.Helper()
+		got, err := s.ClaimOutbox(ctx, owner, limit, time.Hour)
+		if err != nil {
+			t.Fatalf("ClaimOutbox(%s, %d): %v", owner, limit, err)
+		}
+		return got
+	}
+	first := claim("relay-1", 2)
+	if diff := cmp.Diff(all[:2], ids(first)); diff != "" {
+		t.Errorf("ClaimOutbox(relay-1, 2): ids mismatch (-want +got):\n%s", diff)
+	}
+	for _, m := range first {
+		if m.Attempts != 1 || m.SentAt != nil {
+			t.Errorf("claimed message %d: Attempts %d, SentAt %v, want 1, nil", m.ID, m.Attempts, m.SentAt)
+		}
+	}
+	second := claim("relay-2", 10)
+	if diff := cmp.Diff(all[2:], ids(second)); diff != "" {
+		t.Errorf("ClaimOutbox(relay-2, 10) while relay-1 holds a lease: ids mismatch (-want +got):\n%s", diff)
+	}
+	if got := claim("relay-3", 10); len(got) != 0 {
+		t.Errorf("ClaimOutbox with every message leased = %v, want none", ids(got))
+	}
+
+	before := time.Now()
+	if err := s.MarkSent(ctx, all...); err != nil {
+		t.Fatalf("MarkSent: %v", err)
+	}
+	if err := s.MarkSent(ctx, append(all, 999999)...); err != nil { // twice, and an unknown id
+		t.Fatalf("MarkSent again: %v", err)
+	}
+	if err := s.MarkSent(ctx); err != nil {
+		t.Fatalf("MarkSent(): %v", err)
+	}
+	enqueue(t, s, chained(1))
+	trail, err := s.AuditTrail(ctx, 0, 0)
+	if err != nil || len(trail) != 1 || trail[0].SentAt != nil {
+		t.Fatalf("AuditTrail = %v, %v, want one unsent message", trail, err)
+	}
+	// Sent messages are never claimed again; the new one is.
+	if got := claim("relay-3", 10); len(got) != 1 || got[0].EventID != "c1" {
+		t.Errorf("ClaimOutbox after MarkSent = %v, want only the new message", got)
+	}
+	if err := s.MarkSent(ctx, trail[0].ID); err != nil {
+		t.Fatalf("MarkSent: %v", err)
+	}
+	trail, err = s.AuditTrail(ctx, 0, 0)
+	if err != nil || len(trail) != 1 || trail[0].SentAt == nil {
+		t.Fatalf("AuditTrail = %v, %v, want one sent message", trail, err)
+	}
+	within(t, "SentAt", *trail[0].SentAt, before, time.Now())
+
+	invalid := []struct {
+		owner string
+		limit int
+		lease time.Duration
+	}{{"", 1, time.Hour}, {"r", 0, time.Hour}, {"r", 1, 0}}
+	for _, tt := range invalid {
+		_, err := s.ClaimOutbox(ctx, tt.owner, tt.limit, tt.lease)
+		wantErr(t, fmt.Sprintf("ClaimOutbox(%q, %d, %v)", tt.owner, tt.limit, tt.lease), err, store.ErrInvalid)
+	}
+}
+
+func testClaimLease(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	enqueue(t, s, msg("audit", "m1"))
+	// A lease shorter than the store's time precision has expired as soon
+	// as it is granted: the message is claimable again, deterministically.
+	for attempt := 1; attempt <= 3; attempt++ {
+		got, err := s.ClaimOutbox(ctx, fmt.Sprintf("relay-%d", attempt), 10, time.Nanosecond)
+		if err != nil {
+			t.Fatalf("ClaimOutbox: %v", err)
+		}
+		if len(got) != 1 || got[0].Attempts != attempt {
+			t.Fatalf("ClaimOutbox #%d after the lease expired = %+v, want the message with Attempts %d", attempt, got, attempt)
+		}
+	}
+	if got, err := s.ClaimOutbox(ctx, "relay-4", 10, time.Hour); err != nil || len(got) != 1 {
+		t.Fatalf("ClaimOutbox(1h) = %v, %v, want the message", got, err)
+	}
+	if got, err := s.ClaimOutbox(ctx, "relay-5", 10, time.Hour); err != nil || len(got) != 0 {
+		t.Errorf("ClaimOutbox during a 1h lease = %v, %v, want nothing", got, err)
+	}
+}

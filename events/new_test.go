@@ -165,3 +165,24 @@ func TestFacts(t *testing.T) {
 		t.Errorf("Facts() loses fields (-want +got):\n%s", diff)
 	}
 }
+
+func TestNewFromJSON(t *testing.T) {
+	good := `{"id_token":"eyJhbGciOiJSUzI1NiJ9.e30.c2lnbmF0dXJl","target":{"project":"analytics-prod","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://code/etl.py"}}`
+	e, err := NewFromJSON(JobRequested, "//test", []byte(good))
+	if err != nil {
+		t.Fatalf("NewFromJSON(valid) = %v", err)
+	}
+	r, err := DecodeJobRequest(e)
+	if err != nil || r.Job.MainPythonURI != "gs://code/etl.py" {
+		t.Errorf("DecodeJobRequest = %+v, %v", r, err)
+	}
+	for name, tc := range map[string]struct{ typ, data, reason string }{
+		"schema":       {JobRequested, `{"job":{}}`, ReasonSchemaViolation},
+		"not JSON":     {JobRequested, `{`, ReasonMalformed},
+		"unknown type": {Prefix + ".job.exploded.v1", `{}`, ReasonUnknownType},
+	} {
+		if _, err := NewFromJSON(tc.typ, "//test", []byte(tc.data)); reasonOf(err) != tc.reason {
+			t.Errorf("%s: NewFromJSON() = %v, want reason %s", name, err, tc.reason)
+		}
+	}
+}

@@ -1,0 +1,52 @@
+# Dataproc IIS. `make help` lists the targets.
+GO        ?= go
+PKGS      ?= ./...
+DATA_DIR  ?= .iis
+BENCHTIME ?= 1s
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## List the targets.
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build the iis binary into bin/.
+	$(GO) build -o bin/iis ./cmd/iis
+
+.PHONY: run
+run: ## Run the broker on the all-local default (pstest, local IAM/Dataproc, SQLite in $(DATA_DIR)).
+	$(GO) run ./cmd/iis dev --data-dir $(DATA_DIR)
+
+.PHONY: test
+test: vet fmt-check tidy-check ## Run every check and test (what CI runs).
+	$(GO) test -race -count=1 $(PKGS)
+
+.PHONY: vet
+vet: ## go vet.
+	$(GO) vet $(PKGS)
+
+.PHONY: fmt-check
+fmt-check: ## Fail if gofmt would change a file.
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+.PHONY: tidy-check
+tidy-check: ## Fail if go mod tidy would change go.mod or go.sum.
+	$(GO) mod tidy -diff
+
+.PHONY: bench
+bench: ## Run the benchmarks (go test -bench, with -benchmem).
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## Fuzz the outside-facing decoders for 20s each.
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./events/
+
+.PHONY: fmt
+fmt: ## Format the code.
+	gofmt -w $$(git ls-files '*.go')
+
+.PHONY: clean
+clean: ## Remove build output and the local data directory.
+	rm -rf bin $(DATA_DIR)

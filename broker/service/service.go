@@ -1,0 +1,119 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/outbox"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/store/storeopen"
+	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/broker/worker"
+)
+
+// Config is everything a broker needs to start.
+type Config struct {
+	// Name identifies this worker in outbox claims and logs; default host-pid.
+	Name string
+	// Store is the store URL: a SQLite path or sqlite:// URL, or a postgres:// DSN.
+	Store    string
+	Topology transport.Topology
+	Worker   worker.Config
+	Relay    outbox.Config
+}
+
+// Validate reports a configuration that cannot work.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Store == "" {
+		errs = append(errs, errors.New("service: Store is required"))
+	}
+	if c.Topology.Audit == "" || c.Topology.RequestsSub == "" || c.Topology.IdentitySub == "" {
+		errs = append(errs, errors.New("service: Topology needs the audit topic and both worker subscriptions"))
+	}
+	errs = append(errs, c.Worker.Validate())
+	return errors.Join(errs...)
+}
+
+// Broker is an assembled broker: its parts are exported so that commands
+// and tests can reach them.
+type Broker struct {
+	cfg       Config
+	Store     store.Store
+	Audit     audit.Log
+	Relay     *outbox.Relay
+	Router    worker.Router
+	Processor *worker.Processor
+}
+
+// New opens the store and assembles the broker. pub publishes what the
+// outbox holds (a transport.Publisher in production).
+func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error) {
+	if cfg.Name == "" {
+		host, _ := os.Hostname()
+		cfg.Name = fmt.Sprintf("%s-%d", host, os.Getpid())
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	st, err := storeopen.Open(ctx, cfg.Store)
+	if err != nil {
+		return nil, fmt.Errorf("storeopen.Open: %w", err)
+	}
+	b := &Broker{cfg: cfg, Store: st, Audit: audit.Log{Topic: cfg.Topology.Audit}, Router: worker.Router{}}
+	cfg.Relay.Owner = cfg.Name
+	if b.Relay, err = outbox.NewRelay(cfg.Relay, st, pub); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if b.Processor, err = worker.NewProcessor(cfg.Worker, st, b.Audit, b.Router, b.Relay.Wake); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// Run pulls from the worker subscriptions, relays the outbox and prunes old
+// dedupe records until ctx is done, then drains and returns.
+func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
+	w, err := worker.New(b.cfg.Worker, c, b.Processor, b.cfg.Topology.RequestsSub, b.cfg.Topology.IdentitySub)
+	if err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return w.Run(gctx) })
+	g.Go(func() error { return b.Relay.Run(gctx) })
+	g.Go(func() error { b.prune(gctx); return nil })
+	return g.Wait()
+}
+
+func (b *Broker) prune(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		before := time.Now().Add(-b.cfg.Worker.DedupeRetention)
+		err := b.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			_, err := tx.PruneProcessed(ctx, before)
+			return err
+		})
+		if err != nil && ctx.Err() == nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("pruning dedupe records failed")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Close releases the store.
+func (b *Broker) Close() error { return b.Store.Close() }

@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"io"
+	"path/filepath"
+
+	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/broker/worker"
+)
+
+func init() {
+	register("serve", "run a broker worker against Pub/Sub (real, or an emulator)", runServe)
+}
+
+// brokerSettings are the flags of a broker process (serve and dev).
+type brokerSettings struct {
+	pubsubSettings
+	logSettings
+	DataDir string
+	Store   string
+	Worker  worker.Config
+}
+
+func (s *brokerSettings) register(f flags) {
+	s.pubsubSettings.register(f)
+	s.logSettings.register(f)
+	d := worker.DefaultConfig()
+	s.Worker = d
+	f.String(&s.DataDir, "data-dir", "IIS_DATA_DIR", ".iis", "directory for local state (the SQLite store)")
+	f.String(&s.Store, "store", "IIS_STORE", "", "store URL: a SQLite file or sqlite:// URL, or postgres://user@host/db (default: SQLite in -data-dir)")
+	f.String(&s.Worker.Source, "source", "IIS_SOURCE", d.Source, "CloudEvents source of the events this broker emits")
+	f.Int(&s.Worker.MaxOutstandingMessages, "max-outstanding", "IIS_MAX_OUTSTANDING", d.MaxOutstandingMessages, "messages held at once per subscription (backpressure)")
+	f.Int(&s.Worker.NumGoroutines, "streams", "IIS_STREAMS", d.NumGoroutines, "streaming-pull streams per subscription")
+	f.Int(&s.Worker.MaxPanics, "max-panics", "IIS_MAX_PANICS", d.MaxPanics, "handler panics a message may cause before it is rejected for good")
+	f.Duration(&s.Worker.ShutdownTimeout, "shutdown-timeout", "IIS_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "how long shutdown waits for in-flight messages")
+}
+
+func (s *brokerSettings) serviceConfig() service.Config {
+	st := s.Store
+	if st == "" {
+		st = filepath.Join(s.DataDir, "iis.db")
+	}
+	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker}
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	var s brokerSettings
+	f := newFlags("serve", stderr)
+	s.register(f)
+	if err := f.Parse(args); err != nil {
+		return err
+	}
+	ctx, log, err := s.logger(ctx, stderr)
+	if err != nil {
+		return err
+	}
+	c, err := s.client(ctx)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	pub := transport.NewPublisher(c)
+	defer pub.Stop()
+	b, err := service.New(ctx, s.serviceConfig(), pub)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	log.Info().Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
+	return b.Run(ctx, c)
+}

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"io"
+	"net/http"
+	"os"
 	"path/filepath"
 
 	"github.com/dataproc-iis/iis/broker/service"
@@ -18,9 +20,10 @@ func init() {
 type brokerSettings struct {
 	pubsubSettings
 	logSettings
-	DataDir string
-	Store   string
-	Worker  worker.Config
+	DataDir  string
+	Store    string
+	HTTPAddr string
+	Worker   worker.Config
 }
 
 func (s *brokerSettings) register(f flags) {
@@ -29,6 +32,11 @@ func (s *brokerSettings) register(f flags) {
 	d := worker.DefaultConfig()
 	s.Worker = d
 	f.String(&s.DataDir, "data-dir", "IIS_DATA_DIR", ".iis", "directory for local state (the SQLite store)")
+	httpDef := ""
+	if port := os.Getenv("PORT"); port != "" { // Cloud Run sets PORT
+		httpDef = ":" + port
+	}
+	f.String(&s.HTTPAddr, "http-addr", "IIS_HTTP_ADDR", httpDef, "where to serve /healthz and /readyz (default :$PORT when PORT is set, else off)")
 	f.String(&s.Store, "store", "IIS_STORE", "", "store URL: a SQLite file or sqlite:// URL, or postgres://user@host/db (default: SQLite in -data-dir)")
 	f.String(&s.Worker.Source, "source", "IIS_SOURCE", d.Source, "CloudEvents source of the events this broker emits")
 	f.Int(&s.Worker.MaxOutstandingMessages, "max-outstanding", "IIS_MAX_OUTSTANDING", d.MaxOutstandingMessages, "messages held at once per subscription (backpressure)")
@@ -68,6 +76,15 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer b.Close()
+	if s.HTTPAddr != "" {
+		mux := http.NewServeMux()
+		health(mux, b.Store)
+		addr, _, err := serveHTTP(ctx, s.HTTPAddr, mux)
+		if err != nil {
+			return err
+		}
+		log.Info().Str("addr", addr).Msg("health endpoints serving")
+	}
 	log.Info().Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
 	return b.Run(ctx, c)
 }

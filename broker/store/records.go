@@ -19,6 +19,10 @@ type Decision struct {
 	PolicyVersion  string
 	Reasons        []string
 	DecidedAt      time.Time
+	// The caps of an approval: how long the job may run and how long its
+	// credential may live (zero: no role cap).
+	MaxDuration        time.Duration
+	CredentialLifetime time.Duration
 }
 
 // Job kinds.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/dataproc-iis/iis/broker/store"
 )
@@ -22,23 +23,25 @@ func (t *tx) RecordDecision(ctx context.Context, d store.Decision) (bool, error)
 	}
 	n, err := t.execCount(ctx, "sqlstore: RecordDecision",
 		`INSERT INTO decisions (request_key, request_id, principal, outcome, role, service_account,
-		 policy_version, reasons, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		 policy_version, reasons, decided_at, max_duration_ms, credential_lifetime_ms)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		encodeKey(d.RequestKey), d.RequestID, d.Principal, d.Outcome, d.Role, d.ServiceAccount, d.PolicyVersion,
-		string(reasons), t.d().timeArg(d.DecidedAt))
+		string(reasons), t.d().timeArg(d.DecidedAt), d.MaxDuration.Milliseconds(), d.CredentialLifetime.Milliseconds())
 	return n == 1, err
 }
 
 // GetDecision implements store.Decisions.
 func (t *tx) GetDecision(ctx context.Context, requestKey string) (store.Decision, error) {
 	var (
-		d       store.Decision
-		reasons string
+		d                store.Decision
+		reasons          string
+		maxDur, credLife int64
 	)
 	found, err := t.queryRow(ctx, "sqlstore: GetDecision",
-		`SELECT request_key, request_id, principal, outcome, role, service_account, policy_version, reasons, decided_at
-		 FROM decisions WHERE request_key = ?`, []any{encodeKey(requestKey)},
+		`SELECT request_key, request_id, principal, outcome, role, service_account, policy_version, reasons, decided_at,
+		 max_duration_ms, credential_lifetime_ms FROM decisions WHERE request_key = ?`, []any{encodeKey(requestKey)},
 		&d.RequestKey, &d.RequestID, &d.Principal, &d.Outcome, &d.Role, &d.ServiceAccount, &d.PolicyVersion,
-		&reasons, timeCol{&d.DecidedAt})
+		&reasons, timeCol{&d.DecidedAt}, &maxDur, &credLife)
 	switch {
 	case err != nil:
 		return d, err
@@ -46,6 +49,8 @@ func (t *tx) GetDecision(ctx context.Context, requestKey string) (store.Decision
 		return d, notFound("decision %q", requestKey)
 	}
 	d.RequestKey = decodeKey(d.RequestKey)
+	d.MaxDuration = time.Duration(maxDur) * time.Millisecond
+	d.CredentialLifetime = time.Duration(credLife) * time.Millisecond
 	if err := json.Unmarshal([]byte(reasons), &d.Reasons); err != nil {
 		return d, fmt.Errorf("sqlstore: GetDecision: reasons: %w", err)
 	}

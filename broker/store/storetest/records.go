@@ -21,6 +21,9 @@ func testDecisions(t *testing.T, s store.Store) {
 		PolicyVersion:  "sha256:abc",
 		Reasons:        []string{"member of data-engineers", "target allowed"},
 		DecidedAt:      at("2030-01-02T03:04:05.678901Z"),
+		// Caps of the approval survive a round trip (millisecond precision).
+		MaxDuration:        2 * time.Hour,
+		CredentialLifetime: 10*time.Minute + 500*time.Millisecond,
 	}
 	second := d
 	second.Outcome, second.Reasons = store.OutcomeDenied, nil

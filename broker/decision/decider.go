@@ -1,0 +1,174 @@
+package decision
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/policy"
+)
+
+// TokenVerifier verifies an ID token; *identity.Verifier implements it.
+type TokenVerifier interface {
+	Verify(ctx context.Context, raw string) (identity.Principal, error)
+}
+
+// PolicySource provides the active policy; *policy.Holder implements it.
+type PolicySource interface {
+	Current() *policy.Policy
+}
+
+var (
+	_ TokenVerifier = (*identity.Verifier)(nil)
+	_ PolicySource  = (*policy.Holder)(nil)
+)
+
+// Stages at which a decision was reached.
+const (
+	StageToken     = "token"
+	StageDirectory = "directory"
+	StagePolicy    = "policy"
+)
+
+// Decider makes the decision on a job request. Verifier and Policy are
+// required; Directory is optional (nil: tokens alone say who is who).
+type Decider struct {
+	Verifier  TokenVerifier
+	Directory Directory
+	Policy    PolicySource
+	Now       func() time.Time // default time.Now
+}
+
+// Outcome is a decision and what it was made on. It never holds the token.
+type Outcome struct {
+	// Principal is the verified principal (zero if the token failed; the
+	// input snapshot then holds the token's fingerprint).
+	Principal identity.Principal
+	// Decision is the policy decision, or a denial with the token or
+	// directory reason (Reasons[0].Code) when those failed.
+	Decision policy.Decision
+	// Stage is where the decision was reached: StageToken, StageDirectory
+	// or StagePolicy.
+	Stage string
+}
+
+// Allowed reports whether the request is approved.
+func (o Outcome) Allowed() bool { return o.Decision.Allowed }
+
+// Reason is the code of the decisive reason: "allowed", or the first reason
+// of a denial.
+func (o Outcome) Reason() string {
+	if len(o.Decision.Reasons) == 0 {
+		return "denied"
+	}
+	if o.Decision.Allowed {
+		return o.Decision.Reasons[len(o.Decision.Reasons)-1].Code
+	}
+	return o.Decision.Reasons[0].Code
+}
+
+// Decide verifies rawToken, checks the principal against the directory and
+// evaluates the policy on req with the verified principal (whatever
+// req.Principal holds is replaced). The error is non-nil only for transient
+// failures, classified with fault (issuer_unavailable,
+// directory_unavailable, policy_unavailable): retry the message. Every
+// denial is an Outcome.
+func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Request) (Outcome, error) {
+	pol := d.Policy.Current()
+	if pol == nil {
+		return Outcome{}, fault.AsTransient(ReasonPolicyUnavailable, errors.New("decision: no active policy"))
+	}
+	if req.Time.IsZero() {
+		req.Time = d.now()
+	}
+	req.Time = req.Time.UTC()
+	req.Principal = policy.Principal{}
+	p, err := d.Verifier.Verify(ctx, rawToken)
+	if err != nil {
+		if !fault.IsPermanent(err) {
+			return Outcome{}, fmt.Errorf("decision: verify token: %w", err)
+		}
+		ident := map[string]any{"token_fingerprint": identity.Fingerprint(rawToken)}
+		return denied(pol, req, StageToken, identity.Principal{}, ident, fault.ReasonOf(err), err.Error()), nil
+	}
+	ident := map[string]any{"token_fingerprint": p.TokenFingerprint, "claims": p.Claims}
+	groups := p.Groups
+	if len(p.UntrustedGroups) > 0 {
+		ident["untrusted_token_groups"] = p.UntrustedGroups // dropped: issuer not trusted for groups
+	}
+	if d.Directory != nil {
+		e, err := d.Directory.Lookup(ctx, p.ID, p.Email)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalUnknown, fmt.Sprintf("%s is not in the directory", p.ID)), nil
+		case fault.IsPermanent(err):
+			return denied(pol, req, StageDirectory, p, ident, fault.ReasonOf(err), err.Error()), nil
+		case err != nil:
+			if fault.KindOf(err) == fault.Transient && fault.ReasonOf(err) == "internal" {
+				err = fault.AsTransient(ReasonDirectoryUnavailable, err)
+			}
+			return Outcome{}, fmt.Errorf("decision: directory lookup: %w", err)
+		}
+		ident["directory"] = map[string]any{"user_id": e.UserID, "active": e.Active, "locked": e.Locked, "groups": e.Groups}
+		switch {
+		case e.Locked:
+			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalLocked, fmt.Sprintf("%s is locked in the directory", p.ID)), nil
+		case !e.Active:
+			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalInactive, fmt.Sprintf("%s is deactivated in the directory", p.ID)), nil
+		}
+		groups = union(e.Groups, p.Groups)
+	}
+	ident["token_groups"] = p.Groups // counted: issuer trusted for groups
+	req.Principal = policy.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
+	dec := pol.Evaluate(req)
+	dec.Input["identity"] = ident
+	return Outcome{Principal: p, Decision: dec, Stage: StagePolicy}, nil
+}
+
+func (d *Decider) now() time.Time {
+	if d.Now != nil {
+		return d.Now()
+	}
+	return time.Now()
+}
+
+// denied is the outcome of a request denied before policy evaluation; its
+// snapshot holds the request, the identity facts known so far and the
+// policy version in force.
+func denied(pol *policy.Policy, req policy.Request, stage string, p identity.Principal, ident map[string]any, code, msg string) Outcome {
+	if p.ID != "" {
+		req.Principal = policy.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: p.Groups}
+	}
+	in := policy.Snapshot(req)
+	if p.ID == "" {
+		delete(in, "principal")
+	}
+	in["identity"] = ident
+	return Outcome{
+		Principal: p,
+		Stage:     stage,
+		Decision: policy.Decision{
+			Reasons: []policy.Reason{{Code: code, Message: msg}},
+			Version: pol.Version(),
+			Input:   in,
+		},
+	}
+}
+
+// union returns a followed by the members of b not in a.
+func union(a, b []string) []string {
+	if len(b) == 0 {
+		return a
+	}
+	out := slices.Clip(a)
+	for _, g := range b {
+		if !slices.Contains(out, g) {
+			out = append(out, g)
+		}
+	}
+	return out
+}

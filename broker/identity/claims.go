@@ -1,0 +1,132 @@
+package identity
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dataproc-iis/iis/broker/fault"
+)
+
+// maxGroups bounds the groups claim.
+const maxGroups = 1000
+
+// principal checks the verified token's registered claims (aud, exp, nbf,
+// iat, sub) and maps the others to a Principal. until is when the token
+// stops being acceptable (exp plus skew).
+func (is *issuer) principal(t *token, now time.Time) (p Principal, until time.Time, err error) {
+	cfg := &is.cfg
+	skew := cfg.ClockSkew
+	aud, err := t.strings("aud")
+	switch {
+	case err != nil:
+		return p, until, err
+	case len(aud) == 0:
+		return p, until, fault.Permanentf(ReasonMissingClaim, "no aud claim")
+	case !slices.Contains(aud, cfg.Audience):
+		return p, until, fault.Permanentf(ReasonAudienceMismatch, "audience %q is not %q", aud, cfg.Audience)
+	}
+	exp, ok, err := t.time("exp")
+	switch {
+	case err != nil:
+		return p, until, err
+	case !ok:
+		return p, until, fault.Permanentf(ReasonMissingClaim, "no exp claim")
+	}
+	until = exp.Add(skew)
+	if !now.Before(until) {
+		return p, until, fault.Permanentf(ReasonExpired, "token expired at %s", exp.Format(time.RFC3339))
+	}
+	for _, name := range []string{"nbf", "iat"} {
+		ts, ok, err := t.time(name)
+		if err != nil {
+			return p, until, err
+		}
+		if ok && ts.After(now.Add(skew)) {
+			return p, until, fault.Permanentf(ReasonNotYetValid, "%s %s is in the future", name, ts.Format(time.RFC3339))
+		}
+	}
+	p = Principal{Issuer: t.iss, ExpiresAt: exp, Claims: map[string]any{"iss": t.iss, "aud": aud, "exp": exp.Unix()}}
+	if err := t.str("sub", &p.Subject); err != nil {
+		return p, until, err
+	}
+	if p.Subject == "" {
+		return p, until, fault.Permanentf(ReasonMissingClaim, "no sub claim")
+	}
+	p.Claims["sub"] = p.Subject
+	if err := is.mapIdentity(t, &p); err != nil {
+		return p, until, err
+	}
+	return p, until, nil
+}
+
+// mapIdentity reads the principal id, e-mail, type and groups claims.
+func (is *issuer) mapIdentity(t *token, p *Principal) error {
+	cl := &is.cfg.Claims
+	if err := t.str(cl.Email, &p.Email); err != nil {
+		return err
+	}
+	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
+	if p.Email != "" {
+		p.Claims[cl.Email] = p.Email
+	}
+	if err := t.str(cl.Principal, &p.ID); err != nil {
+		return err
+	}
+	p.ID = strings.TrimSpace(p.ID)
+	if p.ID == "" {
+		return fault.Permanentf(ReasonMissingClaim, "no %s claim (the principal id)", cl.Principal)
+	}
+	if cl.Principal == cl.Email || strings.Contains(p.ID, "@") && cl.Principal != "sub" {
+		p.ID = strings.ToLower(p.ID)
+	}
+	p.Claims[cl.Principal] = p.ID
+	if cl.Principal == cl.Email {
+		verified, ok, err := t.boolean("email_verified")
+		if err != nil {
+			return err
+		}
+		if ok {
+			p.Claims["email_verified"] = verified
+		}
+		if ok && !verified {
+			return fault.Permanentf(ReasonEmailUnverified, "the issuer has not verified %s", p.Email)
+		}
+	}
+	var typ string
+	if err := t.str(cl.Type, &typ); err != nil {
+		return err
+	}
+	switch typ {
+	case TypeHuman, TypeWorkload:
+		p.Type = typ
+		p.Claims[cl.Type] = typ
+	case "":
+		p.Type = TypeHuman
+		for _, suffix := range cl.WorkloadEmailSuffixes {
+			if p.Email != "" && strings.HasSuffix(p.Email, suffix) {
+				p.Type = TypeWorkload
+			}
+		}
+	default:
+		return fault.Permanentf(ReasonInvalidClaim, "claim %s: %q is neither %q nor %q", cl.Type, typ, TypeHuman, TypeWorkload)
+	}
+	groups, err := t.strings(cl.Groups)
+	if err != nil {
+		return err
+	}
+	if len(groups) > maxGroups {
+		return fault.Permanentf(ReasonInvalidClaim, "claim %s: %d groups, more than %d", cl.Groups, len(groups), maxGroups)
+	}
+	groups = slices.DeleteFunc(groups, func(g string) bool { return strings.TrimSpace(g) == "" })
+	if len(groups) == 0 {
+		return nil
+	}
+	p.Claims[cl.Groups] = groups
+	if is.cfg.TrustedForGroups {
+		p.Groups = groups
+	} else {
+		p.UntrustedGroups = groups
+	}
+	return nil
+}

@@ -56,4 +56,9 @@ type DecisionInput struct {
 	Claims  map[string]any `json:"claims,omitempty"`
 	Request RequestFacts   `json:"request"`
 	Time    time.Time      `json:"time"`
+	// Stage is where the decision was reached: "token", "directory" or "policy".
+	Stage string `json:"stage,omitempty"`
+	// Identity holds the other identity facts used: the token fingerprint,
+	// the directory entry and the token groups counted or dropped.
+	Identity map[string]any `json:"identity,omitempty"`
 }

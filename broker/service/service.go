@@ -12,10 +12,13 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/outbox"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storeopen"
 	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
 )
 
@@ -28,6 +31,9 @@ type Config struct {
 	Topology transport.Topology
 	Worker   worker.Config
 	Relay    outbox.Config
+	Pipeline Pipeline
+	// PolicyReload is how often the policy file is checked for changes; default 5s.
+	PolicyReload time.Duration
 }
 
 // Validate reports a configuration that cannot work.
@@ -52,6 +58,9 @@ type Broker struct {
 	Relay     *outbox.Relay
 	Router    worker.Router
 	Processor *worker.Processor
+
+	parts  parts
+	caller dataproc.Caller
 }
 
 // New opens the store and assembles the broker. pub publishes what the
@@ -78,6 +87,10 @@ func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error)
 		st.Close()
 		return nil, err
 	}
+	if err := b.buildPipeline(ctx, cfg.Pipeline); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return b, nil
 }
 
@@ -92,6 +105,16 @@ func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 	g.Go(func() error { return w.Run(gctx) })
 	g.Go(func() error { return b.Relay.Run(gctx) })
 	g.Go(func() error { b.prune(gctx); return nil })
+	if b.parts.watcher != nil {
+		g.Go(func() error { return b.parts.watcher.Run(gctx) })
+	}
+	if b.parts.policy != nil {
+		every := b.cfg.PolicyReload
+		if every <= 0 {
+			every = 5 * time.Second
+		}
+		g.Go(func() error { b.parts.policy.Watch(gctx, every); return nil })
+	}
 	return g.Wait()
 }
 
@@ -115,5 +138,18 @@ func (b *Broker) prune(ctx context.Context) {
 	}
 }
 
-// Close releases the store.
-func (b *Broker) Close() error { return b.Store.Close() }
+// Close releases the clients and the store.
+func (b *Broker) Close() error {
+	var errs []error
+	for _, c := range b.parts.closers {
+		errs = append(errs, c())
+	}
+	return errors.Join(append(errs, b.Store.Close())...)
+}
+
+// Decider is the decision path (nil without a policy); `iis policy explain`
+// and tests use it.
+func (b *Broker) Decider() *decision.Decider { return b.parts.decider }
+
+// Watcher is the job watcher (nil unless the pipeline executes jobs).
+func (b *Broker) Watcher() *watch.Watcher { return b.parts.watcher }

@@ -4,10 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"os"
 
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/internal/dataprocserver"
+	"github.com/dataproc-iis/iis/internal/devstack"
 	"github.com/dataproc-iis/iis/internal/pubsubserver"
 )
 
@@ -15,12 +19,26 @@ func init() {
 	register("dev", "run the broker with every Google Cloud part stood in for locally", runDev)
 }
 
+type devSettings struct {
+	brokerSettings
+	PubSubAddr, IAMAddr, DataprocAddr string
+	Timing                            dataprocserver.Timing
+}
+
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	var s brokerSettings
-	var pubsubAddr string
+	var s devSettings
 	f := newFlags("dev", stderr)
 	s.register(f)
-	f.String(&pubsubAddr, "pubsub-addr", "IIS_DEV_PUBSUB_ADDR", "127.0.0.1:8085", "where the local Pub/Sub server (pstest) listens")
+	f.String(&s.PubSubAddr, "pubsub-addr", "IIS_DEV_PUBSUB_ADDR", "127.0.0.1:8085", "where the local Pub/Sub server (pstest) listens")
+	f.String(&s.IAMAddr, "iam-addr", "IIS_DEV_IAM_ADDR", "127.0.0.1:8086", "where the local IAM Credentials server listens")
+	f.String(&s.DataprocAddr, "dataproc-addr", "IIS_DEV_DATAPROC_ADDR", "127.0.0.1:8087", "where the local Dataproc server listens")
+	d := dataprocserver.DefaultTiming
+	f.Duration(&s.Timing.Pending, "job-pending", "IIS_DEV_JOB_PENDING", d.Pending, "how long local Dataproc workloads stay PENDING")
+	f.Duration(&s.Timing.Running, "job-running", "IIS_DEV_JOB_RUNNING", d.Running, "how long local Dataproc workloads run before they succeed")
+	if s.HTTPAddr == "" {
+		f.Lookup("http-addr").DefValue = "127.0.0.1:8088"
+		s.HTTPAddr = "127.0.0.1:8088"
+	}
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -31,13 +49,35 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return err
 	}
-	ps, err := pubsubserver.Start(pubsubAddr)
+	ps, err := pubsubserver.Start(s.PubSubAddr)
 	if err != nil {
 		return err
 	}
 	defer ps.Close()
 	s.Emulator = ps.Addr
 
+	// The HTTP server comes first: the issuer's URL is its address.
+	l, err := net.Listen("tcp", s.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + l.Addr().String()
+	stack, err := devstack.Start(ctx, devstack.Config{
+		IssuerURL: base + "/oidc", IAMAddr: s.IAMAddr, DataprocAddr: s.DataprocAddr,
+		Clusters: map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
+		Timing:   dataprocserver.Timing{Pending: s.Timing.Pending, Running: s.Timing.Running, Cancel: d.Cancel},
+	})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	defer stack.Close()
+
+	if s.Policy == "" {
+		if s.Policy, err = devFile(s.DataDir, "policy.yaml"); err != nil {
+			return err
+		}
+	}
 	c, err := s.client(ctx)
 	if err != nil {
 		return err
@@ -49,29 +89,58 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pub := transport.NewPublisher(c)
 	defer pub.Stop()
 	cfg := s.serviceConfig()
+	watchCfg := cfg.Pipeline.Watch
+	cfg.Pipeline = stack.Pipeline(s.Policy)
+	cfg.Pipeline.Watch = watchCfg
 	b, err := service.New(ctx, cfg, pub)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	banner(stderr, s, cfg)
+	dirFile, err := devFile(s.DataDir, "directory.yaml")
+	if err != nil {
+		return err
+	}
+	if n, err := seedDirectory(ctx, b.Store, dirFile); err != nil {
+		return fmt.Errorf("seeding the directory from %s: %w", dirFile, err)
+	} else if n > 0 {
+		log.Info().Int("users", n).Str("file", dirFile).Msg("directory seeded")
+	}
+
+	mux := http.NewServeMux()
+	health(mux, b.Store)
+	mux.Handle("/oidc/", stack.Mux())
+	srv := &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go srv.Serve(l)
+	defer srv.Shutdown(context.WithoutCancel(ctx))
+
+	banner(stderr, s, cfg, base, stack, dirFile)
 	log.Info().Msg("dev broker running; Ctrl-C to stop")
 	return b.Run(ctx, c)
 }
 
-func banner(w io.Writer, s brokerSettings, cfg service.Config) {
+func banner(w io.Writer, s devSettings, cfg service.Config, base string, stack *devstack.Stack, dirFile string) {
 	fmt.Fprintf(w, `
-Dataproc IIS — dev mode: every Google Cloud part runs in this process; nothing reaches Google Cloud.
+Dataproc IIS — dev mode. Every Google Cloud part runs in this process; nothing reaches Google Cloud.
+DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never trust it in production.
 
-  Pub/Sub (pstest)   %[1]s    project %[2]s
-  topics             %[3]s (requests), %[4]s (identity), %[5]s (audit), %[6]s (dead letters)
-  store              %[7]s
+  Pub/Sub (pstest)     %[1]s   project %[2]s; topics %[3]s, %[4]s, %[5]s
+  OIDC dev issuer      %[6]s/oidc   (audience %[7]q)
+  IAM Credentials      %[8]s
+  Dataproc             %[9]s   (cluster etl-cluster; Serverless batches)
+  store                %[10]s
+  policy               %[11]s   (edit it: reloaded within seconds)
+  directory            %[12]s   (loaded into an empty store)
+  health               %[6]s/healthz, %[6]s/readyz
 
 Try it from a second terminal:
   export PUBSUB_EMULATOR_HOST=%[1]s
-  go run ./cmd/iis tail                       # follow the audit topic
-  go run ./cmd/iis publish -type job.requested -data '{"job":{}}' -no-validate
-                                              # a malformed request: tail shows event.rejected
+  go run ./cmd/iis tail
+  TOKEN=$(go run ./cmd/iis token -issuer %[6]s/oidc -as alice@example.com)
+  go run ./cmd/iis publish -type job.requested -token "$TOKEN" \
+    -data '{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}'
+  go run ./cmd/iis publish -type job.requested -data '{"job":{}}' -no-validate   # rejected: schema_violation
 
-`, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, s.Topo.DeadLetter, cfg.Store)
+`, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, base, devstack.Audience,
+		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile)
 }

@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
 )
 
@@ -23,7 +25,9 @@ type brokerSettings struct {
 	DataDir  string
 	Store    string
 	HTTPAddr string
+	Policy   string
 	Worker   worker.Config
+	Watch    watch.Config
 }
 
 func (s *brokerSettings) register(f flags) {
@@ -37,11 +41,15 @@ func (s *brokerSettings) register(f flags) {
 		httpDef = ":" + port
 	}
 	f.String(&s.HTTPAddr, "http-addr", "IIS_HTTP_ADDR", httpDef, "where to serve /healthz and /readyz (default :$PORT when PORT is set, else off)")
+	f.String(&s.Policy, "policy", "IIS_POLICY", "", "policy file (YAML, reloaded on change); without one the broker decides nothing")
 	f.String(&s.Store, "store", "IIS_STORE", "", "store URL: a SQLite file or sqlite:// URL, or postgres://user@host/db (default: SQLite in -data-dir)")
 	f.String(&s.Worker.Source, "source", "IIS_SOURCE", d.Source, "CloudEvents source of the events this broker emits")
 	f.Int(&s.Worker.MaxOutstandingMessages, "max-outstanding", "IIS_MAX_OUTSTANDING", d.MaxOutstandingMessages, "messages held at once per subscription (backpressure)")
 	f.Int(&s.Worker.NumGoroutines, "streams", "IIS_STREAMS", d.NumGoroutines, "streaming-pull streams per subscription")
 	f.Int(&s.Worker.MaxPanics, "max-panics", "IIS_MAX_PANICS", d.MaxPanics, "handler panics a message may cause before it is rejected for good")
+	f.Duration(&s.Watch.Interval, "poll-interval", "IIS_POLL_INTERVAL", time.Second, "how often the job watcher looks for jobs due a poll")
+	f.Duration(&s.Watch.MinBackoff, "poll-backoff-min", "IIS_POLL_BACKOFF_MIN", 2*time.Second, "first delay between polls of a job whose state did not change")
+	f.Duration(&s.Watch.MaxBackoff, "poll-backoff-max", "IIS_POLL_BACKOFF_MAX", time.Minute, "longest delay between polls of a job")
 	f.Duration(&s.Worker.ShutdownTimeout, "shutdown-timeout", "IIS_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "how long shutdown waits for in-flight messages")
 }
 
@@ -50,16 +58,26 @@ func (s *brokerSettings) serviceConfig() service.Config {
 	if st == "" {
 		st = filepath.Join(s.DataDir, "iis.db")
 	}
-	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker}
+	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: service.Pipeline{Watch: s.Watch}}
 }
 
 func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var s brokerSettings
+	var ps pipelineSettings
 	f := newFlags("serve", stderr)
 	s.register(f)
+	ps.register(f)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
+	cfg := s.serviceConfig()
+	watchCfg := cfg.Pipeline.Watch
+	p, err := ps.pipeline(s.Policy)
+	if err != nil {
+		return err
+	}
+	cfg.Pipeline = p
+	cfg.Pipeline.Watch = watchCfg
 	ctx, log, err := s.logger(ctx, stderr)
 	if err != nil {
 		return err
@@ -71,7 +89,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	defer c.Close()
 	pub := transport.NewPublisher(c)
 	defer pub.Stop()
-	b, err := service.New(ctx, s.serviceConfig(), pub)
+	b, err := service.New(ctx, cfg, pub)
 	if err != nil {
 		return err
 	}

@@ -160,3 +160,25 @@ func (e *Env) NoAudit(d time.Duration) {
 	case <-time.After(d):
 	}
 }
+
+// Trail returns the audit events about request id from the store's audit
+// chain, in chain (causal) order: what Pub/Sub delivered, minus delivery's
+// reordering.
+func (e *Env) Trail(requestID string) []event.Event {
+	e.T.Helper()
+	recs, err := e.Broker.Store.AuditTrail(e.Ctx, 0, 0)
+	if err != nil {
+		e.T.Fatal(err)
+	}
+	var out []event.Event
+	for _, r := range recs {
+		ev, err := events.Decode(events.Message{Data: r.Data, Attributes: r.Attributes})
+		if err != nil {
+			e.T.Fatalf("audit record %d does not decode: %v", r.Seq, err)
+		}
+		if ev.Extensions()[events.ExtRequestID] == requestID {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

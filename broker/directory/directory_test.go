@@ -1,0 +1,103 @@
+package directory_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/directory"
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/store/storetest"
+)
+
+const file = `
+users:
+  - user_name: alice@example.com
+    emails: [alice@example.com, a.smith@example.com]
+    groups: [data-eng, analysts]
+  - user_name: bob@example.com
+    active: false
+    groups: [data-eng]
+  - user_name: etl-bot@proj.iam.gserviceaccount.com
+    groups: [pipelines]
+`
+
+func load(t *testing.T, st store.Store) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "dir.yaml")
+	if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := directory.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, g, err := directory.Import(context.Background(), st, f)
+	if err != nil || u != 3 || g != 3 {
+		t.Fatalf("Import() = %d users, %d groups, %v; want 3, 3, nil", u, g, err)
+	}
+}
+
+func TestLookup(t *testing.T) {
+	st := storetest.SQLite(t)
+	load(t, st)
+	load(t, st) // importing twice is idempotent
+	d := directory.Store{St: st}
+	ctx := context.Background()
+	tests := []struct {
+		id, email string
+		want      decision.Entry
+		err       error
+	}{
+		{"alice@example.com", "", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil},
+		{"ALICE@example.com", "", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil},
+		{"sub-123", "a.smith@example.com", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil},
+		{"bob@example.com", "", decision.Entry{Active: false, Groups: []string{"data-eng"}}, nil},
+		{"mallory@example.com", "mallory@example.com", decision.Entry{}, decision.ErrNotFound},
+	}
+	for _, tt := range tests {
+		got, err := d.Lookup(ctx, tt.id, tt.email)
+		if !errors.Is(err, tt.err) {
+			t.Errorf("Lookup(%q, %q) error = %v, want %v", tt.id, tt.email, err, tt.err)
+			continue
+		}
+		got.UserID = ""
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("Lookup(%q, %q) mismatch (-want +got):\n%s", tt.id, tt.email, diff)
+		}
+	}
+}
+
+func TestLookupRefusesSharedEmail(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, n := range []string{"old-alice", "new-alice"} {
+			if _, err := tx.PutUser(ctx, store.User{UserName: n, Active: true, Emails: []store.Email{{Value: "alice@example.com"}}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = directory.Store{St: st}.Lookup(ctx, "sub-1", "alice@example.com")
+	if fault.ReasonOf(err) != "principal_ambiguous" || !fault.IsPermanent(err) {
+		t.Errorf("Lookup(shared e-mail) = %v, want permanent principal_ambiguous", err)
+	}
+}
+
+func TestLoadRejectsUnknownFields(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dir.yaml")
+	os.WriteFile(path, []byte("users:\n  - user_name: a\n    admin: true\n"), 0o600)
+	if _, err := directory.Load(path); err == nil {
+		t.Error("Load(unknown field) = nil error, want error")
+	}
+}

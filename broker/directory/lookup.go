@@ -1,0 +1,63 @@
+package directory
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/store"
+)
+
+// Store reads principals from a store.
+type Store struct{ St store.Store }
+
+var _ decision.Directory = Store{}
+
+// Lookup finds the principal by user name (the principal id, which is the
+// e-mail or subject per issuer mapping), then by e-mail. An e-mail shared
+// by several users is refused rather than guessed.
+func (d Store) Lookup(ctx context.Context, principalID, email string) (decision.Entry, error) {
+	var e decision.Entry
+	err := d.St.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		u, err := Find(ctx, tx, principalID, email)
+		if err != nil {
+			return err
+		}
+		groups, err := tx.GroupsOf(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		e = decision.Entry{UserID: u.ID, Active: u.Active, Locked: u.Locked}
+		for _, g := range groups {
+			e.Groups = append(e.Groups, g.DisplayName)
+		}
+		return nil
+	})
+	return e, err
+}
+
+// Find returns the user a principal maps to, or an error wrapping
+// decision.ErrNotFound.
+func Find(ctx context.Context, tx store.Tx, principalID, email string) (store.User, error) {
+	u, err := tx.GetUserByName(ctx, principalID)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return u, err
+	}
+	for _, addr := range []string{email, principalID} {
+		if addr == "" {
+			continue
+		}
+		u, err = tx.FindUserByEmail(ctx, addr)
+		switch {
+		case err == nil:
+			return u, nil
+		case errors.Is(err, store.ErrConflict):
+			return u, fault.Permanentf("principal_ambiguous", "e-mail %s belongs to several directory users", addr)
+		case !errors.Is(err, store.ErrNotFound):
+			return u, err
+		}
+	}
+	return u, fmt.Errorf("%s: %w", principalID, decision.ErrNotFound)
+}

@@ -1,0 +1,142 @@
+package request
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/rs/zerolog"
+
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/policy"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/watch"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// Canceller handles job.cancel_requested: the job's owner, or a principal
+// whose role allows cancelling others, may cancel a job the broker started.
+type Canceller struct {
+	Store     store.Store
+	Audit     Auditor
+	Verifier  decision.TokenVerifier
+	Policy    decision.PolicySource
+	Directory decision.Directory // nil: groups come from trusted token claims
+	Dataproc  interface {
+		Cancel(ctx context.Context, c dataproc.Caller, sub dataproc.Submission) error
+	}
+	Caller dataproc.Caller // the broker's own credential
+	Source string
+	Wake   func()
+	Now    func() time.Time
+}
+
+// Handle implements worker.Handler. A refused cancel is a permanent fault,
+// which the worker audits as event rejected with its reason.
+func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
+	cr, err := events.DecodeCancelRequest(e)
+	if err != nil {
+		return err
+	}
+	p, err := c.Verifier.Verify(ctx, cr.IDToken)
+	if err != nil {
+		return err
+	}
+	groups, err := c.groups(ctx, p)
+	if err != nil {
+		return err
+	}
+	var job store.Job
+	err = c.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		job, err = tx.GetJob(ctx, cr.RequestID)
+		return err
+	})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fault.Permanentf("job_not_found", "no job was started for request %s", cr.RequestID)
+	case err != nil:
+		return err
+	}
+	now := c.now()
+	d := c.Policy.Current().EvaluateCancel(policy.CancelRequest{
+		Principal: policy.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups},
+		Owner:     job.Principal,
+		Target:    policy.Target{Project: job.Project, Region: job.Region, Cluster: job.Cluster},
+		Time:      now,
+	})
+	if !d.Allowed {
+		return fault.Permanentf(policy.CodeCancelDenied, "%s may not cancel the job of request %s", p.ID, cr.RequestID)
+	}
+	if job.Ended {
+		zerolog.Ctx(ctx).Info().Str("request_id", job.RequestID).Str("state", job.State).Msg("cancel of an ended job: nothing to do")
+		return nil
+	}
+	if err := c.Dataproc.Cancel(ctx, c.Caller, watch.Submission(job)); err != nil {
+		return err
+	}
+	return c.record(ctx, e, job, p.ID, cr.Reason, d.Reasons)
+}
+
+// record audits the cancel as a state change to CANCELLING and makes the
+// watcher look at the job now.
+func (c *Canceller) record(ctx context.Context, e event.Event, job store.Job, by, why string, reasons []policy.Reason) error {
+	detail := fmt.Sprintf("cancel requested by %s", by)
+	if len(reasons) > 0 {
+		detail += " (" + reasons[0].Code + ")"
+	}
+	if why != "" {
+		detail += ": " + why
+	}
+	ev, err := events.NewJobStateChanged(c.Source, events.StateChange{
+		RequestID: job.RequestID, Resource: job.Resource, PreviousState: job.State, State: "CANCELLING",
+		Detail: truncateString(detail, 1024),
+	}, events.WithCause(e), events.WithRequestID(job.RequestID), events.WithSubject(job.RequestID))
+	if err != nil {
+		return err
+	}
+	err = c.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, c.now()); err != nil {
+			return err
+		}
+		return c.Audit.Append(ctx, tx, ev)
+	})
+	if err == nil && c.Wake != nil {
+		c.Wake()
+	}
+	return err
+}
+
+func (c *Canceller) groups(ctx context.Context, p identity.Principal) ([]string, error) {
+	if c.Directory == nil {
+		return p.Groups, nil
+	}
+	entry, err := c.Directory.Lookup(ctx, p.ID, p.Email)
+	switch {
+	case errors.Is(err, decision.ErrNotFound):
+		return nil, fault.Permanentf(decision.ReasonPrincipalUnknown, "%s is not in the directory", p.ID)
+	case err != nil:
+		return nil, err
+	case entry.Locked || !entry.Active:
+		return nil, fault.Permanentf(decision.ReasonPrincipalLocked, "%s is locked or deactivated", p.ID)
+	}
+	return entry.Groups, nil
+}
+
+func (c *Canceller) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func truncateString(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,103 @@
+package request
+
+import (
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/policy"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// policyRequest is what the policy evaluates. The principal is filled by the
+// decider from verified claims, never from the request body.
+func policyRequest(r events.JobRequest, at time.Time) policy.Request {
+	md, _ := time.ParseDuration(r.MaxDuration) // the schema guarantees the form
+	return policy.Request{
+		Role:          r.Role,
+		Target:        policy.Target(r.Target),
+		Job:           policy.Job(r.Job),
+		Justification: r.Justification,
+		MaxDuration:   md,
+		Time:          at,
+	}
+}
+
+// principalID is who a decision is recorded against: the verified principal,
+// or the token's fingerprint when the token did not verify.
+func principalID(out decision.Outcome, token string) string {
+	if out.Principal.ID != "" {
+		return out.Principal.ID
+	}
+	return "unverified:" + identity.Fingerprint(token)
+}
+
+func record(key, requestID, principal string, out decision.Outcome, at time.Time) store.Decision {
+	d := store.Decision{
+		RequestKey:    key,
+		RequestID:     requestID,
+		Principal:     principal,
+		Outcome:       store.OutcomeDenied,
+		Role:          out.Decision.Role,
+		PolicyVersion: out.Decision.Version,
+		DecidedAt:     at,
+	}
+	for _, r := range out.Decision.Reasons {
+		d.Reasons = append(d.Reasons, r.Code)
+	}
+	if out.Allowed() {
+		d.Outcome = store.OutcomeApproved
+		d.ServiceAccount = out.Decision.ServiceAccount
+		d.MaxDuration = out.Decision.MaxDuration
+		d.CredentialLifetime = out.Decision.CredentialLifetime
+	}
+	return d
+}
+
+// decisionEvent is the job.approved or job.denied audit event: reasons,
+// binding, role, policy version and the input snapshot to replay it.
+func decisionEvent(source string, cause event.Event, req events.JobRequest, out decision.Outcome, at time.Time) (event.Event, error) {
+	pd := out.Decision
+	jd := events.JobDecision{
+		RequestID:     cause.ID(),
+		Outcome:       events.OutcomeDenied,
+		Binding:       pd.Binding,
+		Role:          pd.Role,
+		PolicyVersion: pd.Version,
+		Input: events.DecisionInput{
+			Claims:  out.Principal.Claims,
+			Request: req.Facts(),
+			Time:    at.UTC(),
+			Stage:   out.Stage,
+		},
+	}
+	if ident, ok := pd.Input["identity"].(map[string]any); ok {
+		jd.Input.Identity = ident
+	}
+	if p := out.Principal; p.ID != "" {
+		groups := p.Groups
+		if pp, ok := pd.Input["principal"].(policy.Principal); ok {
+			groups = pp.Groups // the groups the policy used (directory + trusted token groups)
+		}
+		jd.Principal = &events.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
+	}
+	for _, r := range pd.Reasons {
+		jd.Reasons = append(jd.Reasons, events.Reason{Code: r.Code, Message: r.Message})
+	}
+	opts := []events.Option{events.WithCause(cause), events.WithSubject(cause.ID())}
+	if out.Allowed() {
+		jd.Outcome = events.OutcomeApproved
+		jd.ServiceAccount = pd.ServiceAccount
+		if pd.MaxDuration > 0 {
+			jd.MaxDuration = pd.MaxDuration.String()
+		}
+		if pd.CredentialLifetime > 0 {
+			jd.CredentialLifetime = pd.CredentialLifetime.String()
+		}
+		return events.NewJobApproved(source, jd, opts...)
+	}
+	return events.NewJobDenied(source, jd, opts...)
+}

@@ -1,0 +1,131 @@
+package request
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/rs/zerolog"
+
+	"github.com/dataproc-iis/iis/broker/credentials"
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/policy"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// Decider decides a request; *decision.Decider implements it.
+type Decider interface {
+	Decide(ctx context.Context, rawToken string, req policy.Request) (decision.Outcome, error)
+}
+
+// Minter mints short-lived credentials; *credentials.Minter implements it.
+type Minter interface {
+	Mint(ctx context.Context, sa string, roleCap time.Duration) (credentials.Credential, error)
+}
+
+// Submitter runs jobs on Dataproc; *dataproc.Submitter implements it.
+type Submitter interface {
+	Submit(ctx context.Context, cred credentials.Credential, req dataproc.Request) (dataproc.Submission, error)
+}
+
+// Auditor appends audit events; audit.Log implements it.
+type Auditor interface {
+	Append(ctx context.Context, tx store.Tx, e event.Event) error
+}
+
+var (
+	_ Decider   = (*decision.Decider)(nil)
+	_ Minter    = (*credentials.Minter)(nil)
+	_ Submitter = (*dataproc.Submitter)(nil)
+)
+
+// Handler handles job.requested events. Minter and Submitter may be nil:
+// the broker then decides and audits but runs nothing.
+type Handler struct {
+	Store     store.Store
+	Audit     Auditor
+	Decider   Decider
+	Minter    Minter
+	Submitter Submitter
+	Source    string           // CloudEvents source of emitted events
+	Wake      func()           // wakes the outbox relay after a commit; may be nil
+	Now       func() time.Time // default time.Now
+}
+
+// Handle implements worker.Handler.
+func (h *Handler) Handle(ctx context.Context, e event.Event) error {
+	req, err := events.DecodeJobRequest(e)
+	if err != nil {
+		return err
+	}
+	d, err := h.decide(ctx, e, req)
+	if err != nil || d.Outcome != store.OutcomeApproved || h.Minter == nil || h.Submitter == nil {
+		return err
+	}
+	return h.execute(ctx, e, req, d)
+}
+
+// decide returns the recorded decision, making and recording it (with its
+// audit event, in one transaction) if this is the first delivery.
+func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobRequest) (store.Decision, error) {
+	key := store.EventKey(e.Source(), e.ID())
+	d, err := h.recorded(ctx, key)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return d, err
+	}
+	at := h.now()
+	out, err := h.Decider.Decide(ctx, req.IDToken, policyRequest(req, at))
+	if err != nil {
+		return d, err // transient: redeliver
+	}
+	ev, err := decisionEvent(h.Source, e, req, out, at)
+	if err != nil {
+		return d, fmt.Errorf("request: build decision event: %w", err)
+	}
+	d = record(key, e.ID(), principalID(out, req.IDToken), out, at)
+	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		first, err := tx.RecordDecision(ctx, d)
+		if err != nil {
+			return err
+		}
+		if !first { // a concurrent delivery decided first: keep its decision
+			d, err = tx.GetDecision(ctx, key)
+			return err
+		}
+		return h.Audit.Append(ctx, tx, ev)
+	})
+	if err != nil {
+		return d, err
+	}
+	h.wake()
+	zerolog.Ctx(ctx).Info().Str("outcome", d.Outcome).Str("principal", d.Principal).Str("role", d.Role).
+		Str("reason", out.Reason()).Str("policy_version", d.PolicyVersion).Msg("job request decided")
+	return d, nil
+}
+
+func (h *Handler) recorded(ctx context.Context, key string) (store.Decision, error) {
+	var d store.Decision
+	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		d, err = tx.GetDecision(ctx, key)
+		return err
+	})
+	return d, err
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func (h *Handler) wake() {
+	if h.Wake != nil {
+		h.Wake()
+	}
+}

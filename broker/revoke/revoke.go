@@ -1,0 +1,256 @@
+package revoke
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/rs/zerolog"
+
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/watch"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// Canceller cancels workloads; *dataproc.Submitter implements it.
+type Canceller interface {
+	Cancel(ctx context.Context, c dataproc.Caller, sub dataproc.Submission) error
+}
+
+// Auditor appends audit events; audit.Log implements it.
+type Auditor interface {
+	Append(ctx context.Context, tx store.Tx, e event.Event) error
+}
+
+// Binder says whether a role is still bound to a principal with the given
+// groups; *policy.Policy implements it.
+type Binder interface {
+	Bound(principalID string, groups []string, role string, at time.Time) bool
+}
+
+// Handler runs cascades. Parallel bounds concurrent cancels (default 32):
+// the Dataproc limiter paces them anyway, and cancels jump its queue.
+type Handler struct {
+	Store    store.Store
+	Audit    Auditor
+	Dataproc Canceller
+	Caller   dataproc.Caller
+	Binder   func() Binder // the active policy
+	Source   string
+	Parallel int
+	Wake     func()
+	Now      func() time.Time
+}
+
+// Types are the identity event types the handler takes.
+func (h *Handler) Types() []string {
+	return []string{events.UserDeactivated, events.UserDeleted, events.UserReactivated, events.UserUpdated,
+		events.UserProvisioned, events.GroupMembershipChanged}
+}
+
+// Handle implements worker.Handler.
+func (h *Handler) Handle(ctx context.Context, e event.Event) error {
+	switch e.Type() {
+	case events.UserDeactivated, events.UserDeleted:
+		uc, err := events.DecodeUserChange(e)
+		if err != nil {
+			return err
+		}
+		return h.leaver(ctx, e, uc)
+	case events.GroupMembershipChanged:
+		mc, err := events.DecodeMembershipChange(e)
+		if err != nil {
+			return err
+		}
+		return h.mover(ctx, e, mc)
+	default:
+		// Joiners, attribute updates and reactivations grant nothing: access
+		// comes from the next decision, which reads the directory.
+		return nil
+	}
+}
+
+// principals are the ids a directory user may appear under in decisions:
+// the user name and every e-mail address.
+func principals(u events.User) []string {
+	seen := map[string]bool{}
+	var ids []string
+	for _, id := range append([]string{u.UserName}, u.Emails...) {
+		id = strings.ToLower(strings.TrimSpace(id))
+		if id != "" && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChange) error {
+	started := h.now()
+	var jobs []store.Job
+	var grants []store.Grant
+	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		for _, p := range principals(uc.User) {
+			js, err := tx.ListActiveJobsByPrincipal(ctx, p)
+			if err != nil {
+				return err
+			}
+			jobs = append(jobs, js...)
+			gs, err := tx.ListActiveGrants(ctx, p, started)
+			if err != nil {
+				return err
+			}
+			grants = append(grants, gs...)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	actions, lastCancel := h.cancelAll(ctx, jobs)
+	if lastCancel.IsZero() {
+		lastCancel = h.now()
+	}
+	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: action(e.Type())}
+	return h.finish(ctx, e, uc.User, trigger, jobs, grants, actions, started, lastCancel, "leaver: "+trigger.Action)
+}
+
+func action(typ string) string {
+	if typ == events.UserDeleted {
+		return "user_deleted"
+	}
+	return "user_deactivated"
+}
+
+// cancelAll cancels every job concurrently and returns one action each and
+// when the last cancel call returned.
+func (h *Handler) cancelAll(ctx context.Context, jobs []store.Job) ([]events.RevokeAction, time.Time) {
+	n := h.Parallel
+	if n <= 0 {
+		n = 32
+	}
+	actions := make([]events.RevokeAction, len(jobs))
+	var mu sync.Mutex
+	var last time.Time
+	sem := make(chan struct{}, n)
+	var wg sync.WaitGroup
+	for i, j := range jobs {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(i int, j store.Job) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			a := events.RevokeAction{Kind: events.ActionCancelJob, Resource: j.Resource, Outcome: events.ActionSucceeded}
+			if err := h.Dataproc.Cancel(ctx, h.Caller, watch.Submission(j)); err != nil {
+				a.Outcome, a.Error = events.ActionFailed, truncate(err.Error(), 512)
+				if !fault.IsPermanent(err) {
+					a.Error = retryMark + a.Error
+				}
+			}
+			actions[i] = a
+			mu.Lock()
+			if t := h.now(); t.After(last) {
+				last = t
+			}
+			mu.Unlock()
+		}(i, j)
+	}
+	wg.Wait()
+	return actions, last
+}
+
+// retryMark tags the error of a cancel that failed transiently, so that
+// finish returns an error and the cascade is retried.
+const retryMark = "\x00retry:"
+
+// finish revokes the grants, marks the cancelled jobs CANCELLING and audits
+// access revoked, all in one transaction. A failed cancel is reported and
+// also returned, so that the event is redelivered and the cancel retried
+// (repeating the cascade is harmless: cancels and revocations are
+// idempotent).
+func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig events.Trigger, jobs []store.Job,
+	grants []store.Grant, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
+	now := h.now()
+	var failed []error
+	for i, a := range actions {
+		if rest, ok := strings.CutPrefix(a.Error, retryMark); ok {
+			actions[i].Error = rest
+			failed = append(failed, fault.AsTransient("cancel_failed", errors.New(a.Resource+": "+rest)))
+		}
+	}
+	err := h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		acts := append([]events.RevokeAction(nil), actions...)
+		for i, j := range jobs {
+			if actions[i].Outcome == events.ActionSucceeded {
+				if _, err := tx.UpdateJobState(ctx, j.RequestID, "CANCELLING", false, now); err != nil {
+					return err
+				}
+			}
+		}
+		for _, g := range grants {
+			changed, err := tx.RevokeGrant(ctx, g.ID, reason, now)
+			if err != nil {
+				return err
+			}
+			out := events.ActionSucceeded
+			if !changed {
+				out = events.ActionSkipped
+			}
+			acts = append(acts, events.RevokeAction{Kind: events.ActionRevokeGrant, Resource: "grant/" + g.ID, Outcome: out})
+		}
+		latency := lastCancel.Sub(e.Time())
+		if latency < 0 {
+			latency = 0
+		}
+		ev, err := events.NewAccessRevoked(h.Source, events.Revocation{
+			Principal: events.Principal{ID: principalOf(u), Email: firstEmail(u), Type: events.PrincipalHuman, Groups: u.Groups},
+			Trigger:   trig, Actions: acts, LatencyMS: latency.Milliseconds(), StartedAt: started.UTC(), FinishedAt: now.UTC(),
+		}, events.WithCause(e), events.WithSubject(u.ID))
+		if err != nil {
+			return err
+		}
+		return h.Audit.Append(ctx, tx, ev)
+	})
+	if err != nil {
+		return err
+	}
+	if h.Wake != nil {
+		h.Wake()
+	}
+	zerolog.Ctx(ctx).Info().Str("user_id", u.ID).Str("trigger", trig.Action).Int("jobs_cancelled", len(jobs)).
+		Int("grants_revoked", len(grants)).Dur("latency", lastCancel.Sub(e.Time())).Msg("access revoked")
+	return errors.Join(failed...)
+}
+
+func principalOf(u events.User) string {
+	if p := principals(u); len(p) > 0 {
+		return p[0]
+	}
+	return u.ID
+}
+
+func firstEmail(u events.User) string {
+	if len(u.Emails) > 0 {
+		return u.Emails[0]
+	}
+	return ""
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

@@ -1,0 +1,136 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"golang.org/x/oauth2/google"
+
+	"github.com/dataproc-iis/iis/broker/credentials"
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/directory"
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/policy"
+	"github.com/dataproc-iis/iis/broker/request"
+	"github.com/dataproc-iis/iis/broker/revoke"
+	"github.com/dataproc-iis/iis/broker/watch"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// Pipeline configures what the broker does with job requests. With no
+// PolicyPath the broker runs no request handlers at all (a relay-only
+// process); with a policy it decides, and with Execute it also mints
+// credentials and runs the jobs.
+type Pipeline struct {
+	Identity   identity.Config
+	PolicyPath string
+	// Directory makes the store's users and groups the authority: unknown,
+	// deactivated or locked principals are denied even with a valid token.
+	Directory bool
+	// Execute mints credentials and submits approved jobs; without it the
+	// broker only decides.
+	Execute     bool
+	Credentials credentials.Config
+	IAM         credentials.ClientConfig
+	Dataproc    dataproc.ClientConfig
+	Limiter     dataproc.LimiterConfig
+	LabelKey    []byte
+	Watch       watch.Config
+	// Caller is the broker's own credential for polling and cancelling jobs;
+	// nil uses Application Default Credentials.
+	Caller dataproc.Caller
+}
+
+// parts are the pieces built from a Pipeline.
+type parts struct {
+	policy    *policy.Holder
+	decider   *decision.Decider
+	submitter *dataproc.Submitter
+	watcher   *watch.Watcher
+	closers   []func() error
+}
+
+func (b *Broker) buildPipeline(ctx context.Context, p Pipeline) error {
+	if p.PolicyPath == "" {
+		return nil
+	}
+	if len(p.Identity.Issuers) == 0 {
+		return errors.New("service: a policy needs at least one trusted issuer")
+	}
+	holder, err := policy.NewHolder(p.PolicyPath)
+	if err != nil {
+		return err
+	}
+	verifier, err := identity.New(ctx, p.Identity)
+	if err != nil {
+		return err
+	}
+	d := &decision.Decider{Verifier: verifier, Policy: holder}
+	if p.Directory {
+		d.Directory = directory.Store{St: b.Store}
+	}
+	b.parts.policy, b.parts.decider = holder, d
+	h := &request.Handler{Store: b.Store, Audit: b.Audit, Decider: d, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
+	b.Router.Handle(events.JobRequested, h)
+	if !p.Execute {
+		return nil
+	}
+	if err := b.buildExecution(ctx, p, h); err != nil {
+		return err
+	}
+	rv := &revoke.Handler{
+		Store: b.Store, Audit: b.Audit, Dataproc: b.parts.submitter, Caller: b.caller,
+		Binder: func() revoke.Binder { return holder.Current() }, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake,
+	}
+	for _, t := range rv.Types() {
+		b.Router.Handle(t, rv)
+	}
+	b.Router.Handle(events.JobCancelRequested, &request.Canceller{
+		Store: b.Store, Audit: b.Audit, Verifier: verifier, Policy: holder, Directory: d.Directory,
+		Dataproc: b.parts.submitter, Caller: b.caller, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake,
+	})
+	return nil
+}
+
+func (b *Broker) buildExecution(ctx context.Context, p Pipeline, h *request.Handler) error {
+	iam, err := credentials.NewClient(ctx, p.IAM)
+	if err != nil {
+		return err
+	}
+	b.parts.closers = append(b.parts.closers, iam.Close)
+	minter, err := credentials.New(p.Credentials, iam)
+	if err != nil {
+		return err
+	}
+	clients, err := dataproc.NewClients(p.Dataproc)
+	if err != nil {
+		return err
+	}
+	b.parts.closers = append(b.parts.closers, func() error { clients.Close(); return nil })
+	limiter, err := dataproc.NewLimiter(p.Limiter)
+	if err != nil {
+		return err
+	}
+	sub, err := dataproc.New(dataproc.Config{Clients: clients, Limiter: limiter, LabelKey: p.LabelKey})
+	if err != nil {
+		return err
+	}
+	b.caller = p.Caller
+	if b.caller == nil {
+		ts, err := google.DefaultTokenSource(ctx, watch.CloudPlatformScope)
+		if err != nil {
+			return fmt.Errorf("service: the broker's own credentials (ADC): %w", err)
+		}
+		b.caller = watch.TokenSourceCaller{TS: ts}
+	}
+	p.Watch.Source = b.cfg.Worker.Source
+	w, err := watch.New(p.Watch, b.Store, b.Audit, sub, b.caller, b.Relay.Wake)
+	if err != nil {
+		return err
+	}
+	h.Minter, h.Submitter = minter, sub
+	b.parts.submitter, b.parts.watcher = sub, w
+	return nil
+}

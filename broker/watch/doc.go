@@ -1,0 +1,8 @@
+// Package watch follows the Dataproc jobs and batches the broker started.
+//
+// The jobs live in the store, so a restarted watcher picks up where the last
+// one stopped. Each poll that sees a new state publishes `job state changed`
+// (in the same transaction as the new state); a job that ends has its grants
+// closed, and a job that outruns its approved duration is cancelled.
+// Polling backs off while nothing changes.
+package watch

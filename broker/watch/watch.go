@@ -1,0 +1,212 @@
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/rs/zerolog"
+
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// Dataproc reads and cancels workloads; *dataproc.Submitter implements it.
+type Dataproc interface {
+	State(ctx context.Context, c dataproc.Caller, sub dataproc.Submission) (state string, ended bool, detail string, err error)
+	Cancel(ctx context.Context, c dataproc.Caller, sub dataproc.Submission) error
+}
+
+// Auditor appends audit events; audit.Log implements it.
+type Auditor interface {
+	Append(ctx context.Context, tx store.Tx, e event.Event) error
+}
+
+var _ Dataproc = (*dataproc.Submitter)(nil)
+
+// Config tunes a Watcher.
+type Config struct {
+	Source     string        // CloudEvents source of emitted events
+	Interval   time.Duration // how often to look for due jobs; default 1s
+	MinBackoff time.Duration // first poll delay after a poll without change; default 2s
+	MaxBackoff time.Duration // poll delay cap; default 1m
+	Batch      int           // jobs per round; default 100
+}
+
+func (c *Config) setDefaults() {
+	if c.Interval <= 0 {
+		c.Interval = time.Second
+	}
+	if c.MinBackoff <= 0 {
+		c.MinBackoff = 2 * time.Second
+	}
+	if c.MaxBackoff <= 0 {
+		c.MaxBackoff = time.Minute
+	}
+	if c.Batch <= 0 {
+		c.Batch = 100
+	}
+}
+
+// Watcher polls active jobs.
+type Watcher struct {
+	cfg      Config
+	store    store.Store
+	audit    Auditor
+	dataproc Dataproc
+	caller   dataproc.Caller // the broker's own credential: polls outlive job tokens
+	wake     func()
+	Now      func() time.Time
+}
+
+// New returns a watcher. caller supplies the broker's own access token,
+// which Dataproc must accept for reading and cancelling every workload the
+// broker started.
+func New(cfg Config, st store.Store, a Auditor, dp Dataproc, caller dataproc.Caller, wake func()) (*Watcher, error) {
+	cfg.setDefaults()
+	if cfg.Source == "" {
+		return nil, errors.New("watch: Config.Source is required")
+	}
+	if wake == nil {
+		wake = func() {}
+	}
+	return &Watcher{cfg: cfg, store: st, audit: a, dataproc: dp, caller: caller, wake: wake, Now: time.Now}, nil
+}
+
+// Run polls until ctx is done.
+func (w *Watcher) Run(ctx context.Context) error {
+	t := time.NewTicker(w.cfg.Interval)
+	defer t.Stop()
+	for {
+		if _, err := w.Poll(ctx); err != nil && ctx.Err() == nil {
+			zerolog.Ctx(ctx).Warn().Err(err).Msg("watch: poll failed")
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// Poll checks every job that is due and returns how many changed state.
+func (w *Watcher) Poll(ctx context.Context) (int, error) {
+	var jobs []store.Job
+	err := w.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		jobs, err = tx.ListActiveJobs(ctx, w.Now(), w.cfg.Batch)
+		return err
+	})
+	if err != nil {
+		return 0, err
+	}
+	changed := 0
+	var errs []error
+	for _, j := range jobs {
+		c, err := w.check(ctx, j)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", j.Resource, err))
+		}
+		if c {
+			changed++
+		}
+	}
+	return changed, errors.Join(errs...)
+}
+
+// Submission is the Dataproc handle of a stored job.
+func Submission(j store.Job) dataproc.Submission {
+	return dataproc.Submission{
+		Kind: j.Kind, Project: j.Project, Region: j.Region, Resource: j.Resource,
+		DataprocID: j.DataprocID, DataprocRequestID: j.DataprocRequestID,
+	}
+}
+
+func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
+	st, ended, detail, err := w.dataproc.State(ctx, w.caller, Submission(j))
+	state := State(st)
+	if err != nil {
+		// Keep the state, back off, and try again later.
+		return false, w.reschedule(ctx, j, j.State, false, err)
+	}
+	if state == j.State && !ended {
+		return false, w.overrun(ctx, j)
+	}
+	ev, err := events.NewJobStateChanged(w.cfg.Source, events.StateChange{
+		RequestID: j.RequestID, Resource: j.Resource, PreviousState: j.State, State: state,
+		Detail: truncate(detail, 1024), Ended: ended,
+	}, events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID))
+	if err != nil {
+		return false, err
+	}
+	now := w.Now()
+	err = w.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		changed, err := tx.UpdateJobState(ctx, j.RequestID, state, ended, now.Add(w.cfg.MinBackoff))
+		if err != nil || !changed {
+			return err // another watcher recorded this change
+		}
+		if ended {
+			if err := closeGrants(ctx, tx, j.RequestID, "job "+state, now); err != nil {
+				return err
+			}
+		}
+		return w.audit.Append(ctx, tx, ev)
+	})
+	if err != nil {
+		return false, err
+	}
+	w.wake()
+	zerolog.Ctx(ctx).Info().Str("request_id", j.RequestID).Str("resource", j.Resource).
+		Str("previous_state", j.State).Str("state", state).Bool("ended", ended).Msg("job state changed")
+	return true, nil
+}
+
+// reschedule keeps the job's state and pushes its next poll out
+// exponentially with the number of polls without change.
+func (w *Watcher) reschedule(ctx context.Context, j store.Job, state string, ended bool, cause error) error {
+	delay := w.cfg.MinBackoff << min(j.Attempts, 16)
+	if delay > w.cfg.MaxBackoff || delay <= 0 {
+		delay = w.cfg.MaxBackoff
+	}
+	err := w.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.UpdateJobState(ctx, j.RequestID, state, ended, w.Now().Add(delay))
+		return err
+	})
+	return errors.Join(cause, err)
+}
+
+// closeGrants revokes the request's grants that are still open.
+func closeGrants(ctx context.Context, tx store.Tx, requestID, reason string, at time.Time) error {
+	grants, err := tx.GrantsByRequest(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if g.RevokedAt == nil {
+			if _, err := tx.RevokeGrant(ctx, g.ID, reason, at); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// State is the audit form of a workload state: Dataproc's own upper-case
+// names (PENDING, RUNNING, SUCCEEDED, ...).
+func State(s string) string {
+	if s == dataproc.StateUnknown || s == "" {
+		return "STATE_UNSPECIFIED"
+	}
+	return strings.ToUpper(s)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

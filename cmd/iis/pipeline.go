@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dataproc-iis/iis/broker/credentials"
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/service"
+)
+
+// pipelineSettings are the flags of `iis serve` that configure decisions
+// and execution against real Google Cloud.
+type pipelineSettings struct {
+	Issuers       string
+	Directory     bool
+	DecideOnly    bool
+	IAMEndpoint   string
+	DPEndpoint    string
+	LabelKeyFile  string
+	MaxLifetime   time.Duration
+	DataprocQuota int
+}
+
+func (s *pipelineSettings) register(f flags) {
+	f.String(&s.Issuers, "issuers", "IIS_ISSUERS", "", "trusted OIDC issuers (YAML file, see docs/configuration.md)")
+	f.Bool(&s.Directory, "directory", "IIS_DIRECTORY", true, "make the store's directory the authority: unknown, deactivated or locked principals are denied")
+	f.Bool(&s.DecideOnly, "decide-only", "IIS_DECIDE_ONLY", false, "decide and audit, but mint no credential and run no job")
+	f.String(&s.IAMEndpoint, "iam-endpoint", "IIS_IAM_ENDPOINT", "", "IAM Credentials endpoint override (default Google's)")
+	f.String(&s.DPEndpoint, "dataproc-endpoint", "IIS_DATAPROC_ENDPOINT", "", "Dataproc endpoint override (default the regional endpoint)")
+	f.String(&s.LabelKeyFile, "label-key-file", "IIS_LABEL_KEY_FILE", "", "file holding the secret key of the iis-principal label hash")
+	f.Duration(&s.MaxLifetime, "credential-max-lifetime", "IIS_CREDENTIAL_MAX_LIFETIME", 15*time.Minute, "global cap on minted credential lifetimes (at most 1h)")
+	f.Int(&s.DataprocQuota, "dataproc-quota", "IIS_DATAPROC_QUOTA", dataproc.DefaultPerMinute, "Dataproc submit+cancel calls per minute per region (shared quota)")
+}
+
+// issuerFile is one entry of the -issuers file.
+type issuerFile struct {
+	URL              string        `yaml:"url"`
+	Audience         string        `yaml:"audience"`
+	Algorithms       []string      `yaml:"algorithms"`
+	ClockSkew        time.Duration `yaml:"clock_skew"`
+	TrustedForGroups bool          `yaml:"trusted_for_groups"`
+	JWKSURL          string        `yaml:"jwks_url"`
+	Claims           struct {
+		Principal string `yaml:"principal"`
+		Email     string `yaml:"email"`
+		Groups    string `yaml:"groups"`
+		Type      string `yaml:"type"`
+	} `yaml:"claims"`
+}
+
+func loadIssuers(path string) ([]identity.Issuer, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var doc struct {
+		Issuers []issuerFile `yaml:"issuers"`
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var out []identity.Issuer
+	for _, f := range doc.Issuers {
+		is := identity.Issuer{URL: f.URL, Audience: f.Audience, Algorithms: f.Algorithms, ClockSkew: f.ClockSkew,
+			TrustedForGroups: f.TrustedForGroups, JWKSURL: f.JWKSURL}
+		is.Claims.Principal, is.Claims.Email, is.Claims.Groups, is.Claims.Type = f.Claims.Principal, f.Claims.Email, f.Claims.Groups, f.Claims.Type
+		out = append(out, is)
+	}
+	return out, nil
+}
+
+// pipeline builds the service pipeline for a policy (empty: none).
+func (s *pipelineSettings) pipeline(policyPath string) (service.Pipeline, error) {
+	p := service.Pipeline{PolicyPath: policyPath, Directory: s.Directory, Execute: !s.DecideOnly}
+	if policyPath == "" {
+		return p, nil
+	}
+	if s.Issuers == "" {
+		return p, fmt.Errorf("-policy needs -issuers: a broker that trusts no issuer can only deny")
+	}
+	iss, err := loadIssuers(s.Issuers)
+	if err != nil {
+		return p, err
+	}
+	p.Identity.Issuers = iss
+	p.Credentials = credentials.Config{GlobalMaxLifetime: s.MaxLifetime}
+	p.IAM = credentials.ClientConfig{Endpoint: s.IAMEndpoint}
+	p.Dataproc = dataproc.ClientConfig{Endpoint: s.DPEndpoint}
+	p.Limiter = dataproc.LimiterConfig{PerMinute: s.DataprocQuota}
+	if s.LabelKeyFile != "" {
+		key, err := os.ReadFile(s.LabelKeyFile)
+		if err != nil {
+			return p, err
+		}
+		p.LabelKey = []byte(strings.TrimSpace(string(key)))
+	}
+	return p, nil
+}

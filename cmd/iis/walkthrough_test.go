@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dataproc-iis/iis/events"
+)
+
+var issuerLine = regexp.MustCompile(`OIDC dev issuer\s+(\S+)`)
+
+// tailN runs `iis tail -json -n n` in the background and returns a function
+// that waits for its records.
+func tailN(t *testing.T, addr string, n int) func() []tailRecord {
+	t.Helper()
+	before := strings.Count(subscriptions(t, addr), "iis-tail-")
+	out := &syncBuffer{}
+	done := make(chan int, 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	go func() {
+		done <- run(ctx, []string{"tail", "-pubsub-emulator", addr, "-json", "-n", itoa(n)}, out, &syncBuffer{})
+	}()
+	waitFor(t, func() bool { return strings.Count(subscriptions(t, addr), "iis-tail-") > before })
+	return func() []tailRecord {
+		defer cancel()
+		if code := <-done; code != 0 {
+			t.Fatalf("tail exited %d", code)
+		}
+		var recs []tailRecord
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var r tailRecord
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatalf("tail line %q: %v", line, err)
+			}
+			recs = append(recs, r)
+		}
+		return recs
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func summary(recs []tailRecord) string {
+	var parts []string
+	for _, r := range recs {
+		s := strings.TrimPrefix(r.Attributes["ce-type"], events.Prefix+".")
+		var sc events.StateChange
+		if json.Unmarshal(r.Data, &sc) == nil && sc.State != "" {
+			s += ":" + sc.State
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, " ")
+}
+
+// TestDevWalkthrough is the README's walk-through: a token from the dev
+// issuer, a job request, and the audit trail from approval to the end of
+// the job; then a second job cancelled by its owner.
+func TestDevWalkthrough(t *testing.T) {
+	addr, stderr := startDev(t, "-job-pending", "50ms", "-job-running", "300ms", "-poll-interval", "10ms", "-poll-backoff-min", "10ms", "-poll-backoff-max", "50ms")
+	issuer := issuerLine.FindStringSubmatch(stderr.String())[1]
+	ctx := context.Background()
+
+	var tok syncBuffer
+	if code := run(ctx, []string{"token", "-issuer", issuer, "-as", "alice@example.com"}, &tok, &syncBuffer{}); code != 0 {
+		t.Fatal("iis token failed")
+	}
+	token := strings.TrimSpace(tok.String())
+	data := `{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}`
+
+	wait := tailN(t, addr, 5)
+	var out, errOut syncBuffer
+	if code := run(ctx, []string{"publish", "-pubsub-emulator", addr, "-type", "job.requested", "-token", token, "-data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("publish: %s", errOut.String())
+	}
+	recs := wait()
+	got := summary(recs)
+	for _, want := range []string{"job.approved.v1", "credential.issued.v1", "job.submitted.v1", "job.state_changed.v1:RUNNING", "job.state_changed.v1:SUCCEEDED"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("audit trail %q lacks %s", got, want)
+		}
+	}
+	if strings.Contains(strings.Join([]string{out.String(), stderr.String()}, ""), token) {
+		t.Error("the ID token appears in the command output or the broker's logs")
+	}
+}
+
+var eventID = regexp.MustCompile(`event ([0-9a-f-]{36})`)
+
+// TestDevCancelWalkthrough: a running job cancelled by its owner shows
+// CANCELLING, then CANCELLED.
+func TestDevCancelWalkthrough(t *testing.T) {
+	addr, stderr := startDev(t, "-job-pending", "10ms", "-job-running", "1h", "-poll-interval", "10ms", "-poll-backoff-min", "10ms", "-poll-backoff-max", "50ms")
+	issuer := issuerLine.FindStringSubmatch(stderr.String())[1]
+	ctx := context.Background()
+	var tok syncBuffer
+	if code := run(ctx, []string{"token", "-issuer", issuer, "-as", "alice@example.com"}, &tok, &syncBuffer{}); code != 0 {
+		t.Fatal("iis token failed")
+	}
+	token := strings.TrimSpace(tok.String())
+
+	wait := tailN(t, addr, 4)
+	var out, errOut syncBuffer
+	data := `{"target":{"project":"iis-dev","region":"europe-west1","cluster":"etl-cluster"},"job":{"type":"spark","main_class":"org.example.Etl","jar_uris":["gs://iis-dev-code/etl.jar"]}}`
+	if code := run(ctx, []string{"publish", "-pubsub-emulator", addr, "-type", "job.requested", "-token", token, "-data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("publish: %s", errOut.String())
+	}
+	if got := summary(wait()); !strings.Contains(got, "RUNNING") {
+		t.Fatalf("before the cancel: %s, want the job RUNNING", got)
+	}
+	id := eventID.FindStringSubmatch(out.String())[1]
+
+	wait = tailN(t, addr, 2)
+	if code := run(ctx, []string{"publish", "-pubsub-emulator", addr, "-type", "job.cancel_requested", "-token", token,
+		"-data", `{"request_id":"` + id + `","reason":"wrong input"}`}, &out, &errOut); code != 0 {
+		t.Fatalf("publish cancel: %s", errOut.String())
+	}
+	if got := summary(wait()); !strings.Contains(got, "CANCELLING") || !strings.Contains(got, "CANCELLED") {
+		t.Errorf("after the cancel: %s, want CANCELLING and CANCELLED", got)
+	}
+}

@@ -1,0 +1,131 @@
+package devstack
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/dataproc-iis/iis/broker/credentials"
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/internal/dataprocserver"
+	"github.com/dataproc-iis/iis/internal/devissuer"
+	"github.com/dataproc-iis/iis/internal/iamserver"
+)
+
+// BrokerServiceAccount is the broker's own identity in dev: Dataproc lets
+// it read and cancel every workload, as roles/dataproc.viewer plus cancel
+// rights would in production.
+const BrokerServiceAccount = "iis-broker@iis-dev.iam.gserviceaccount.com"
+
+// Audience is the broker's audience at the dev issuer.
+const Audience = "iis"
+
+// Config says where the stand-ins listen.
+type Config struct {
+	// IssuerURL is the issuer's base URL on the HTTP server the caller runs
+	// (e.g. http://127.0.0.1:8088/oidc); the caller mounts Stack.Issuer's
+	// Handler at its path.
+	IssuerURL    string
+	IAMAddr      string // default 127.0.0.1:0
+	DataprocAddr string // default 127.0.0.1:0
+	// Clusters maps cluster names to the VM service account their jobs run as.
+	Clusters map[string]string
+	Timing   dataprocserver.Timing
+	Clock    *dataprocserver.ManualClock // nil: real time
+}
+
+// Stack is the running stand-ins.
+type Stack struct {
+	Issuer   *devissuer.Issuer
+	IAM      *iamserver.Server
+	Dataproc *dataprocserver.Server
+}
+
+// Start starts the IAM and Dataproc servers and creates the issuer.
+func Start(ctx context.Context, cfg Config) (*Stack, error) {
+	if cfg.IssuerURL == "" {
+		return nil, errors.New("devstack: IssuerURL is required")
+	}
+	is, err := devissuer.New(devissuer.Config{URL: cfg.IssuerURL, DevMode: true, Audience: Audience, ES256: true})
+	if err != nil {
+		return nil, err
+	}
+	iamCfg := iamserver.Config{}
+	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing}
+	if cfg.Clock != nil {
+		iamCfg.Clock, dpCfg.Clock = cfg.Clock, cfg.Clock
+	}
+	iam, err := iamserver.Start(ctx, or(cfg.IAMAddr, "127.0.0.1:0"), iamCfg)
+	if err != nil {
+		return nil, err
+	}
+	dpCfg.Tokens = iam
+	dp, err := dataprocserver.Start(ctx, or(cfg.DataprocAddr, "127.0.0.1:0"), dpCfg)
+	if err != nil {
+		iam.Close()
+		return nil, err
+	}
+	return &Stack{Issuer: is, IAM: iam, Dataproc: dp}, nil
+}
+
+// Pipeline is the broker configuration that trusts the dev issuer and runs
+// jobs on the local servers.
+func (s *Stack) Pipeline(policyPath string) service.Pipeline {
+	return service.Pipeline{
+		Identity: identity.Config{Issuers: []identity.Issuer{{
+			URL: s.Issuer.URL(), Audience: Audience, TrustedForGroups: false,
+		}}},
+		PolicyPath: policyPath,
+		Directory:  true,
+		Execute:    true,
+		IAM:        credentials.ClientConfig{Endpoint: s.IAM.Addr(), Insecure: true},
+		Dataproc:   dataproc.ClientConfig{Endpoint: s.Dataproc.Addr(), Insecure: true},
+		LabelKey:   []byte("dev-label-key"),
+		Caller:     &brokerCaller{iam: s.IAM},
+	}
+}
+
+// Mux returns a handler serving the issuer (mount at the issuer URL's path).
+func (s *Stack) Mux() http.Handler { return s.Issuer.Handler() }
+
+// Close stops the servers.
+func (s *Stack) Close() {
+	s.Dataproc.Close()
+	s.IAM.Close()
+}
+
+// brokerCaller mints the broker's own token from the local IAM server and
+// renews it before it expires (tokens live at most an hour).
+type brokerCaller struct {
+	iam *iamserver.Server
+
+	mu      sync.Mutex
+	token   string
+	expires time.Time
+}
+
+var _ dataproc.Caller = (*brokerCaller)(nil)
+
+func (c *brokerCaller) AccessToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.token == "" || time.Until(c.expires) < 5*time.Minute {
+		tok, exp, err := c.iam.Mint(BrokerServiceAccount, []string{dataprocserver.CloudPlatformScope}, time.Hour)
+		if err != nil {
+			return ""
+		}
+		c.token, c.expires = tok, exp
+	}
+	return c.token
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -33,6 +33,11 @@ var severities = map[zerolog.Level]string{
 	zerolog.PanicLevel: "ALERT",
 }
 
+var levels = map[string]zerolog.Level{
+	"trace": zerolog.TraceLevel, "debug": zerolog.DebugLevel, "info": zerolog.InfoLevel,
+	"warn": zerolog.WarnLevel, "warning": zerolog.WarnLevel, "error": zerolog.ErrorLevel,
+}
+
 func init() {
 	// Cloud Logging reads these names from structured JSON payloads.
 	zerolog.LevelFieldName = "severity"
@@ -50,8 +55,10 @@ func init() {
 // New returns a logger writing to w at the given level ("debug", "info",
 // "warn", "error") in the given format.
 func New(w io.Writer, level string, format Format) (zerolog.Logger, error) {
-	lvl, err := zerolog.ParseLevel(strings.ToLower(level))
-	if err != nil || level == "" {
+	// Not zerolog.ParseLevel: it compares against LevelFieldMarshalFunc,
+	// which we override with Cloud Logging's names.
+	lvl, ok := levels[strings.ToLower(level)]
+	if !ok {
 		return zerolog.Nop(), fmt.Errorf("logging: unknown level %q (want debug, info, warn or error)", level)
 	}
 	switch format {

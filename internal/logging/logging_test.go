@@ -48,3 +48,16 @@ func TestConsoleIsReadable(t *testing.T) {
 		t.Errorf("console line = %q, want readable text", buf.String())
 	}
 }
+
+func TestLevels(t *testing.T) {
+	for in, want := range map[string]string{"debug": "debug", "INFO": "info", "warn": "warn", "error": "error"} {
+		log, err := New(&bytes.Buffer{}, in, JSON)
+		if err != nil {
+			t.Errorf("New(level %q) = %v", in, err)
+			continue
+		}
+		if got := log.GetLevel().String(); got != want {
+			t.Errorf("New(level %q) level = %s, want %s", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,213 @@
+package scim_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/dataproc-iis/iis/broker/scim"
+)
+
+func TestAuthFailures(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		name, header string
+		invalid      bool // a token was presented
+	}{
+		{"no Authorization header", "", false},
+		{"empty bearer", "Bearer ", true},
+		{"basic auth", "Basic b2t0YTpzZWNyZXQ=", true},
+		{"wrong token", "Bearer not-the-token-0123456789", true},
+		{"token prefix", "Bearer " + oktaToken[:len(oktaToken)-1], true},
+		{"token with a suffix", "Bearer " + oktaToken + "x", true},
+		{"token in another case", "Bearer " + strings.ToUpper(oktaToken), true},
+		{"token and junk", "Bearer " + oktaToken + " junk", true},
+		{"malformed JWT", "Bearer a.b.c", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, target := range []string{"/scim/v2/Users", "/scim/v2/ServiceProviderConfig", "/scim/v2/nowhere"} {
+				r := httptest.NewRequest("GET", "https://"+host+target, nil)
+				if tt.header != "" {
+					r.Header.Set("Authorization", tt.header)
+				}
+				w := httptest.NewRecorder()
+				e.srv.ServeHTTP(w, r)
+				if w.Code != http.StatusUnauthorized {
+					t.Fatalf("GET %s with %q = %d, want 401", target, tt.header, w.Code)
+				}
+				checkError(t, w, decode(t, w), http.StatusUnauthorized, "")
+				want := `Bearer realm="scim"`
+				if tt.invalid {
+					want += `, error="invalid_token"`
+				}
+				if got := w.Header().Get("WWW-Authenticate"); got != want {
+					t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+				}
+			}
+		})
+	}
+	if log := e.log.String(); strings.Contains(log, oktaToken[:len(oktaToken)-1]) || strings.Contains(log, "not-the-token") {
+		t.Errorf("a presented token reached the log:\n%s", log)
+	}
+}
+
+// Tokens rotate through the tokens file: the new token works as soon as it
+// is written, the old one stops working as soon as it is removed.
+func TestTokenRotation(t *testing.T) {
+	const (
+		oldToken = "old-rotated-token-0123456789abcdef"
+		newToken = "new-rotated-token-fedcba9876543210"
+	)
+	file := filepath.Join(t.TempDir(), "tokens")
+	write := func(content string) {
+		t.Helper()
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// Give each version its own modification time, whatever the file
+		// system's clock resolution.
+		mt := time.Now().Add(time.Duration(len(content)) * time.Second)
+		if err := os.Chtimes(file, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("# SCIM tokens\n" + oldToken + "\n")
+	e := newEnv(t, func(c *scim.Config) { c.Tokens, c.TokensFile = nil, file })
+	status := func(token string) int {
+		t.Helper()
+		return e.doAs(token, "GET", "/scim/v2/Users", "").Code
+	}
+	if got := status(oldToken); got != http.StatusOK {
+		t.Fatalf("old token before rotation = %d, want 200", got)
+	}
+	write("# SCIM tokens\n" + oldToken + "\n\n" + newToken + "\n")
+	if got, got2 := status(oldToken), status(newToken); got != http.StatusOK || got2 != http.StatusOK {
+		t.Errorf("during rotation: old token %d, new token %d, want both 200", got, got2)
+	}
+	write(newToken + "\n")
+	if got, got2 := status(oldToken), status(newToken); got != http.StatusUnauthorized || got2 != http.StatusOK {
+		t.Errorf("after rotation: old token %d, new token %d, want 401 and 200", got, got2)
+	}
+	// An unreadable file keeps the last good tokens rather than lock out.
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	if got := status(newToken); got != http.StatusOK {
+		t.Errorf("after the file vanished: new token %d, want 200", got)
+	}
+}
+
+func TestTokenConfig(t *testing.T) {
+	e := newEnv(t)
+	// Each configured token works and is its own actor.
+	for _, tok := range []string{oktaToken, entraToken} {
+		if w := e.doAs(tok, "POST", "/scim/v2/Users", `{"userName":"`+tok[:4]+`@example.com"}`); w.Code != http.StatusCreated {
+			t.Fatalf("POST with token %s = %d, want 201", scim.Fingerprint(tok), w.Code)
+		}
+	}
+	evs := e.events()
+	if len(evs) != 2 || userChange(t, evs[0]).Actor != scim.Fingerprint(oktaToken) || userChange(t, evs[1]).Actor != scim.Fingerprint(entraToken) {
+		t.Errorf("actors = %v, want each token's fingerprint", evs)
+	}
+	for _, ev := range evs {
+		if strings.Contains(string(ev.Data()), oktaToken) || strings.Contains(string(ev.Data()), entraToken) {
+			t.Errorf("an event carries a token: %s", ev.Data())
+		}
+	}
+
+	for name, cfg := range map[string]scim.Config{
+		"short token":      {Store: e.st, Tokens: []string{"short"}},
+		"token with NUL":   {Store: e.st, Tokens: []string{"0123456789abcdef\x00"}},
+		"no credentials":   {Store: e.st},
+		"no store":         {Tokens: []string{oktaToken}},
+		"missing file":     {Store: e.st, TokensFile: filepath.Join(t.TempDir(), "absent")},
+		"OAuth half-set":   {Store: e.st, OAuth: &scim.OAuthConfig{Issuer: "https://issuer.example.com"}},
+		"relative BaseURL": {Store: e.st, Tokens: []string{oktaToken}, BaseURL: "/scim"},
+	} {
+		if _, err := scim.New(cfg); err == nil {
+			t.Errorf("New(%s) = nil error, want one", name)
+		}
+	}
+}
+
+func TestOAuth(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}
+	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(jwks)
+	}))
+	t.Cleanup(keys.Close)
+	const issuer = "https://example.okta.com/oauth2/default"
+	e := newEnv(t, func(c *scim.Config) {
+		c.OAuth = &scim.OAuthConfig{Issuer: issuer, Audience: "api://iis-scim", JWKSURL: keys.URL, ClientIDs: []string{"0oa-okta-client"}}
+	})
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	otherSigner, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: other, KeyID: "k1"}}, nil)
+	mint := func(s jose.Signer, claims map[string]any) string {
+		t.Helper()
+		c := map[string]any{"iss": issuer, "aud": "api://iis-scim", "cid": "0oa-okta-client", "sub": "0oa-okta-client",
+			"iat": received.Add(-time.Minute).Unix(), "exp": received.Add(time.Hour).Unix(), "scp": []string{"scim"}}
+		for k, v := range claims {
+			if v == nil {
+				delete(c, k)
+			} else {
+				c[k] = v
+			}
+		}
+		b, _ := json.Marshal(c)
+		jws, err := s.Sign(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := jws.CompactSerialize()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	tests := []struct {
+		name   string
+		token  string
+		status int
+	}{
+		{"valid", mint(signer, nil), http.StatusCreated},
+		{"expired", mint(signer, map[string]any{"exp": received.Add(-time.Second).Unix()}), http.StatusUnauthorized},
+		{"other issuer", mint(signer, map[string]any{"iss": "https://evil.example.com"}), http.StatusUnauthorized},
+		{"other audience", mint(signer, map[string]any{"aud": "api://other"}), http.StatusUnauthorized},
+		{"client not allowed", mint(signer, map[string]any{"cid": "0oa-other", "sub": "0oa-other"}), http.StatusUnauthorized},
+		{"signed by another key", mint(otherSigner, nil), http.StatusUnauthorized},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			w := e.doAs(tt.token, "POST", "/scim/v2/Users", `{"userName":"`+strings.ReplaceAll(tt.name, " ", "-")+`@example.com"}`)
+			if w.Code != tt.status {
+				t.Fatalf("POST with %s token = %d %s, want %d", tt.name, w.Code, w.Body, tt.status)
+			}
+		})
+	}
+	evs := e.events()
+	if len(evs) != 1 || userChange(t, evs[0]).Actor != "oauth:0oa-okta-client" {
+		t.Errorf("events = %v, want one by oauth:0oa-okta-client", types(evs))
+	}
+	if strings.Contains(e.log.String(), tests[0].token) {
+		t.Error("an access token reached the log")
+	}
+}

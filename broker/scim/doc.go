@@ -1,0 +1,25 @@
+// Package scim is the SCIM 2.0 provisioning endpoint (RFC 7643, RFC 7644)
+// through which identity providers such as Okta and Microsoft Entra ID keep
+// the broker's directory: joiners, movers and leavers.
+//
+// The Server is an http.Handler with a front layer that authenticates the
+// client (bearer tokens compared in constant time, or OAuth 2.0
+// client-credentials JWTs), limits request bodies and per-client request
+// rates, normalises the request path and strips any password from the body
+// before anything else reads it. Discovery (/ServiceProviderConfig,
+// /ResourceTypes, /Schemas), the schema definitions and the SCIM error body
+// come from github.com/elimity-com/scim; /Users and /Groups are served here,
+// because the quirks real identity providers send in PATCH requests and the
+// need to push filters down to the store do not fit that library's resource
+// handlers. Filters are parsed with github.com/scim2/filter-parser/v2 and
+// evaluated against the store through typed queries, never through SQL
+// built from filter text.
+//
+// Every write runs in one store transaction that reads the current resource,
+// applies the change, writes it, and derives its effects from the difference
+// between the old and the new stored state: the principal's lock or unlock
+// and the identity CloudEvents (provisioned, updated, deactivated,
+// reactivated, deleted, group membership changed), enqueued in the outbox of
+// that same transaction. A leaver is therefore locked when the SCIM call
+// returns, and the event that drives the revocation cascade cannot be lost.
+package scim

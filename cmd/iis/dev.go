@@ -21,6 +21,7 @@ func init() {
 
 type devSettings struct {
 	brokerSettings
+	scim                              scimSettings
 	PubSubAddr, IAMAddr, DataprocAddr string
 	Timing                            dataprocserver.Timing
 }
@@ -32,6 +33,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.String(&s.PubSubAddr, "pubsub-addr", "IIS_DEV_PUBSUB_ADDR", "127.0.0.1:8085", "where the local Pub/Sub server (pstest) listens")
 	f.String(&s.IAMAddr, "iam-addr", "IIS_DEV_IAM_ADDR", "127.0.0.1:8086", "where the local IAM Credentials server listens")
 	f.String(&s.DataprocAddr, "dataproc-addr", "IIS_DEV_DATAPROC_ADDR", "127.0.0.1:8087", "where the local Dataproc server listens")
+	s.scim.register(f)
 	d := dataprocserver.DefaultTiming
 	f.Duration(&s.Timing.Pending, "job-pending", "IIS_DEV_JOB_PENDING", d.Pending, "how long local Dataproc workloads stay PENDING")
 	f.Duration(&s.Timing.Running, "job-running", "IIS_DEV_JOB_RUNNING", d.Running, "how long local Dataproc workloads run before they succeed")
@@ -107,19 +109,29 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		log.Info().Int("users", n).Str("file", dirFile).Msg("directory seeded")
 	}
 
+	shown := "<one of your -scim-tokens>"
+	if s.scim.Tokens == "" && s.scim.TokensFile == "" {
+		s.scim.Tokens = devToken() // random per run, shown once: dev only
+		shown = s.scim.Tokens
+	}
+	scimSrv, err := s.scim.server(b, s.Topo.Identity, "", log)
+	if err != nil {
+		return err
+	}
 	mux := http.NewServeMux()
 	health(mux, b.Store)
 	mux.Handle("/oidc/", stack.Mux())
+	mux.Handle("/scim/", scimSrv)
 	srv := &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.WithoutCancel(ctx))
 
-	banner(stderr, s, cfg, base, stack, dirFile)
+	banner(stderr, s, cfg, base, stack, dirFile, shown)
 	log.Info().Msg("dev broker running; Ctrl-C to stop")
 	return b.Run(ctx, c)
 }
 
-func banner(w io.Writer, s devSettings, cfg service.Config, base string, stack *devstack.Stack, dirFile string) {
+func banner(w io.Writer, s devSettings, cfg service.Config, base string, stack *devstack.Stack, dirFile, shown string) {
 	fmt.Fprintf(w, `
 Dataproc IIS — dev mode. Every Google Cloud part runs in this process; nothing reaches Google Cloud.
 DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never trust it in production.
@@ -131,6 +143,7 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   store                %[10]s
   policy               %[11]s   (edit it: reloaded within seconds)
   directory            %[12]s   (loaded into an empty store)
+  SCIM 2.0             %[6]s/scim/v2   (Authorization: Bearer %[13]s)
   health               %[6]s/healthz, %[6]s/readyz
 
 Try it from a second terminal:
@@ -140,7 +153,9 @@ Try it from a second terminal:
   go run ./cmd/iis publish -type job.requested -token "$TOKEN" \
     -data '{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}'
   go run ./cmd/iis publish -type job.requested -data '{"job":{}}' -no-validate   # rejected: schema_violation
+  # a leaver: find bob's id, deactivate him; tail shows access.revoked
+  curl -s -H 'Authorization: Bearer %[13]s' '%[6]s/scim/v2/Users?filter=userName%%20eq%%20%%22bob@example.com%%22'
 
 `, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, base, devstack.Audience,
-		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile)
+		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile, shown)
 }

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -122,5 +124,92 @@ func TestDevCancelWalkthrough(t *testing.T) {
 	}
 	if got := summary(wait()); !strings.Contains(got, "CANCELLING") || !strings.Contains(got, "CANCELLED") {
 		t.Errorf("after the cancel: %s, want CANCELLING and CANCELLED", got)
+	}
+}
+
+// TestDevLeaverWalkthrough: bob has a running job; Okta deactivates him
+// over SCIM; the job is cancelled, access.revoked is audited with the
+// latency, and bob's next request is denied.
+func TestDevLeaverWalkthrough(t *testing.T) {
+	const scimToken = "test-scim-token-0123456789"
+	addr, stderr := startDev(t, "-job-pending", "10ms", "-job-running", "1h", "-poll-interval", "10ms",
+		"-poll-backoff-min", "10ms", "-poll-backoff-max", "50ms", "-scim-tokens", scimToken)
+	base := strings.TrimSuffix(issuerLine.FindStringSubmatch(stderr.String())[1], "/oidc")
+	ctx := context.Background()
+	var tok syncBuffer
+	if code := run(ctx, []string{"token", "-issuer", base + "/oidc", "-as", "bob@example.com"}, &tok, &syncBuffer{}); code != 0 {
+		t.Fatal("iis token failed")
+	}
+	token := strings.TrimSpace(tok.String())
+	data := `{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}`
+	wait := tailN(t, addr, 4)
+	var out, errOut syncBuffer
+	if code := run(ctx, []string{"publish", "-pubsub-emulator", addr, "-type", "job.requested", "-token", token, "-data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("publish: %s", errOut.String())
+	}
+	if got := summary(wait()); !strings.Contains(got, "RUNNING") {
+		t.Fatalf("before the leaver: %s, want RUNNING", got)
+	}
+
+	id := scimUserID(t, base, scimToken, "bob@example.com")
+	wait = tailN(t, addr, 2) // access.revoked, then the watcher sees CANCELLED
+	scimPatch(t, base+"/scim/v2/Users/"+id, scimToken, `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`)
+	recs := wait()
+	var revoked *events.Revocation
+	for _, r := range recs {
+		if r.Attributes["ce-type"] == events.AccessRevoked {
+			revoked = new(events.Revocation)
+			json.Unmarshal(r.Data, revoked)
+		}
+	}
+	if revoked == nil || len(revoked.Actions) == 0 || revoked.Actions[0].Kind != events.ActionCancelJob || revoked.Actions[0].Outcome != events.ActionSucceeded {
+		t.Fatalf("after the leaver: %s, revocation %+v; want access.revoked with a cancelled job", summary(recs), revoked)
+	}
+	if !strings.Contains(summary(recs), "CANCELLED") && !strings.Contains(summary(recs), "CANCELLING") {
+		t.Errorf("after the leaver: %s, want the job cancelled", summary(recs))
+	}
+
+	wait = tailN(t, addr, 1)
+	if code := run(ctx, []string{"publish", "-pubsub-emulator", addr, "-type", "job.requested", "-token", token, "-data", data}, &out, &errOut); code != 0 {
+		t.Fatalf("publish: %s", errOut.String())
+	}
+	denied := wait()[0]
+	var d events.JobDecision
+	json.Unmarshal(denied.Data, &d)
+	if denied.Attributes["ce-type"] != events.JobDenied || len(d.Reasons) == 0 || d.Reasons[0].Code != "principal_locked" {
+		t.Errorf("bob's request after leaving: %s %+v, want job.denied principal_locked", denied.Attributes["ce-type"], d.Reasons)
+	}
+}
+
+func scimUserID(t *testing.T, base, token, userName string) string {
+	t.Helper()
+	req, _ := http.NewRequest("GET", base+"/scim/v2/Users?filter="+url.QueryEscape(`userName eq "`+userName+`"`), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var list struct {
+		Resources []struct{ ID string } `json:"Resources"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&list); err != nil || len(list.Resources) != 1 {
+		t.Fatalf("SCIM lookup of %s: %d resources, %v (status %s)", userName, len(list.Resources), err, resp.Status)
+	}
+	return list.Resources[0].ID
+}
+
+func scimPatch(t *testing.T, u, token, body string) {
+	t.Helper()
+	req, _ := http.NewRequest("PATCH", u, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/scim+json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("SCIM PATCH %s: %s", u, resp.Status)
 	}
 }

@@ -25,7 +25,8 @@ type envelope struct {
 		MessageID   string            `json:"messageId"`
 		PublishTime string            `json:"publishTime"`
 	} `json:"message"`
-	Subscription string `json:"subscription"`
+	Subscription    string `json:"subscription"`
+	DeliveryAttempt int    `json:"deliveryAttempt"` // set when the subscription dead-letters
 }
 
 // errRetry is returned to have Eventarc deliver the message again.
@@ -68,5 +69,5 @@ func delivery(ce cloudevents.Event) worker.Delivery {
 	if attrs == nil {
 		attrs = map[string]string{}
 	}
-	return worker.Delivery{ID: id, Message: events.Message{Data: env.Message.Data, Attributes: attrs}}
+	return worker.Delivery{ID: id, Message: events.Message{Data: env.Message.Data, Attributes: attrs}, Attempt: env.DeliveryAttempt}
 }

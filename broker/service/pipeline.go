@@ -39,8 +39,11 @@ type Pipeline struct {
 	LabelKey    []byte
 	Watch       watch.Config
 	// Caller is the broker's own credential for polling and cancelling jobs;
-	// nil uses Application Default Credentials.
+	// nil uses CallerServiceAccount, or else Application Default Credentials.
 	Caller dataproc.Caller
+	// CallerServiceAccount, when set, is impersonated (IAM Credentials) for
+	// the broker's own calls, so that watching needs no key of its own.
+	CallerServiceAccount string
 }
 
 // parts are the pieces built from a Pipeline.
@@ -118,6 +121,9 @@ func (b *Broker) buildExecution(ctx context.Context, p Pipeline, h *request.Hand
 		return err
 	}
 	b.caller = p.Caller
+	if b.caller == nil && p.CallerServiceAccount != "" {
+		b.caller = &mintedCaller{minter: minter, sa: p.CallerServiceAccount}
+	}
 	if b.caller == nil {
 		ts, err := google.DefaultTokenSource(ctx, watch.CloudPlatformScope)
 		if err != nil {

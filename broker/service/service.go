@@ -138,6 +138,9 @@ func (b *Broker) prune(ctx context.Context) {
 	}
 }
 
+// RunRelay only publishes the outbox (a SCIM-only process) until ctx is done.
+func (b *Broker) RunRelay(ctx context.Context) error { return b.Relay.Run(ctx) }
+
 // Close releases the clients and the store.
 func (b *Broker) Close() error {
 	var errs []error

@@ -12,6 +12,11 @@ type Config struct {
 	// MaxPanics is how many times a message may panic a handler before it
 	// is treated as permanently unprocessable (audited, then acked).
 	MaxPanics int
+	// MaxAttempts is the delivery attempt at which a transient failure is
+	// given up on: audited as event rejected (with the transient reason)
+	// and acked. 0 retries for as long as Pub/Sub delivers. It must stay
+	// below the subscription's dead-letter limit.
+	MaxAttempts int
 	// DedupeRetention is how long processed event ids are remembered.
 	DedupeRetention time.Duration
 
@@ -28,6 +33,7 @@ func DefaultConfig() Config {
 	return Config{
 		Source:                 "//dataproc-iis/broker",
 		MaxPanics:              3,
+		MaxAttempts:            50,
 		DedupeRetention:        7 * 24 * time.Hour,
 		MaxOutstandingMessages: 100,
 		NumGoroutines:          4,

@@ -36,6 +36,9 @@ func (r Result) String() string {
 type Delivery struct {
 	ID      string // the transport's message id (Pub/Sub messageId)
 	Message events.Message
+	// Attempt is Pub/Sub's delivery attempt (1 for the first; 0 when the
+	// subscription has no dead-letter policy and so does not count).
+	Attempt int
 }
 
 // Auditor appends an audit event in a transaction. audit.Log satisfies it.
@@ -116,8 +119,13 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 		return res
 	case fault.IsPermanent(err):
 		return p.reject(ctx, key, d, err, &e, true)
+	case p.cfg.MaxAttempts > 0 && d.Attempt >= p.cfg.MaxAttempts:
+		// Retrying has not helped: audit why and stop, rather than loop
+		// until Pub/Sub dead-letters the message.
+		err = fault.AsPermanent(fault.ReasonOf(err), fmt.Errorf("gave up after %d delivery attempts: %w", d.Attempt, err))
+		return p.reject(ctx, key, d, err, &e, true)
 	default:
-		log.Warn().Err(err).Msg("transient failure; will retry")
+		log.Warn().Err(err).Int("attempt", d.Attempt).Msg("transient failure; will retry")
 		return Nack
 	}
 }

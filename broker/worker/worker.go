@@ -68,7 +68,11 @@ func (w *Worker) Run(ctx context.Context) error {
 			log.Info().Str("subscription", s.ID()).Int("max_outstanding", w.cfg.MaxOutstandingMessages).
 				Int("streams", w.cfg.NumGoroutines).Msg("receiving")
 			return s.Receive(gctx, func(_ context.Context, m *pubsub.Message) {
-				res := w.proc.Process(work, Delivery{ID: m.ID, Message: events.Message{Data: m.Data, Attributes: m.Attributes}})
+				d := Delivery{ID: m.ID, Message: events.Message{Data: m.Data, Attributes: m.Attributes}}
+				if m.DeliveryAttempt != nil {
+					d.Attempt = *m.DeliveryAttempt
+				}
+				res := w.proc.Process(work, d)
 				if res == Ack {
 					m.Ack()
 				} else {

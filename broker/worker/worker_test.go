@@ -237,3 +237,27 @@ func TestTransientHandlerErrorIsRedelivered(t *testing.T) {
 	}
 	env.NoAudit(200 * time.Millisecond)
 }
+
+func TestTransientFailureGivesUpAtMaxAttempts(t *testing.T) {
+	env := brokertest.New(t, func(c *service.Config) {
+		c.Worker.MaxAttempts = 3
+		c.Topology.MaxDeliveryAttempts = 5 // pstest counts attempts only with a dead-letter policy
+	})
+	var calls atomic.Int32
+	env.Broker.Router.Handle(events.JobRequested, worker.HandlerFunc(func(ctx context.Context, e event.Event) error {
+		calls.Add(1)
+		return fault.AsTransient("dataproc_unavailable", context.DeadlineExceeded)
+	}))
+	env.Start()
+	req := jobRequest(t)
+	id := env.PublishEvent(req)
+	got := env.NextAudit(wait)
+	r, err := events.DecodeRejection(got)
+	if err != nil || r.Reason != "dataproc_unavailable" || !strings.Contains(r.Detail, "3 delivery attempts") {
+		t.Fatalf("audit = %s %+v (%v), want event rejected dataproc_unavailable after 3 attempts", got.Type(), r, err)
+	}
+	waitAcked(t, env.Server.Server, id, false)
+	if n := calls.Load(); n != 3 {
+		t.Errorf("handler called %d times, want 3", n)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
@@ -24,6 +25,7 @@ type devSettings struct {
 	scim                              scimSettings
 	PubSubAddr, IAMAddr, DataprocAddr string
 	Timing                            dataprocserver.Timing
+	Broker                            bool
 }
 
 func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -34,6 +36,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.String(&s.IAMAddr, "iam-addr", "IIS_DEV_IAM_ADDR", "127.0.0.1:8086", "where the local IAM Credentials server listens")
 	f.String(&s.DataprocAddr, "dataproc-addr", "IIS_DEV_DATAPROC_ADDR", "127.0.0.1:8087", "where the local Dataproc server listens")
 	s.scim.register(f)
+	f.Bool(&s.Broker, "broker", "IIS_DEV_BROKER", true, "run a broker worker in this process (false: only the stand-ins, SCIM and the relay, for `iis serve` workers to join)")
 	d := dataprocserver.DefaultTiming
 	f.Duration(&s.Timing.Pending, "job-pending", "IIS_DEV_JOB_PENDING", d.Pending, "how long local Dataproc workloads stay PENDING")
 	f.Duration(&s.Timing.Running, "job-running", "IIS_DEV_JOB_RUNNING", d.Running, "how long local Dataproc workloads run before they succeed")
@@ -92,8 +95,13 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer pub.Stop()
 	cfg := s.serviceConfig()
 	watchCfg := cfg.Pipeline.Watch
-	cfg.Pipeline = stack.Pipeline(s.Policy)
-	cfg.Pipeline.Watch = watchCfg
+	if s.Broker {
+		cfg.Pipeline = stack.Pipeline(s.Policy)
+		cfg.Pipeline.Watch = watchCfg
+	}
+	if err := writeIssuers(s.DataDir, stack.Issuer.URL()); err != nil {
+		return err
+	}
 	b, err := service.New(ctx, cfg, pub)
 	if err != nil {
 		return err
@@ -127,6 +135,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer srv.Shutdown(context.WithoutCancel(ctx))
 
 	banner(stderr, s, cfg, base, stack, dirFile, shown)
+	if !s.Broker {
+		log.Info().Msg("dev stand-ins running without a broker; start `iis serve` workers; Ctrl-C to stop")
+		return b.RunRelay(ctx)
+	}
 	log.Info().Msg("dev broker running; Ctrl-C to stop")
 	return b.Run(ctx, c)
 }
@@ -158,4 +170,11 @@ Try it from a second terminal:
 
 `, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, base, devstack.Audience,
 		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile, shown)
+}
+
+// writeIssuers writes the issuers file that `iis serve` workers joining
+// this dev environment use (-issuers DATA_DIR/issuers.yaml).
+func writeIssuers(dir, url string) error {
+	body := fmt.Sprintf("# Written by iis dev: the dev issuer (DEVELOPMENT ONLY).\nissuers:\n  - url: %s\n    audience: %s\n", url, devstack.Audience)
+	return os.WriteFile(filepath.Join(dir, "issuers.yaml"), []byte(body), 0o600)
 }

@@ -26,6 +26,8 @@ type pipelineSettings struct {
 	LabelKeyFile  string
 	MaxLifetime   time.Duration
 	DataprocQuota int
+	CallerSA      string
+	DevInsecure   bool
 }
 
 func (s *pipelineSettings) register(f flags) {
@@ -36,6 +38,8 @@ func (s *pipelineSettings) register(f flags) {
 	f.String(&s.DPEndpoint, "dataproc-endpoint", "IIS_DATAPROC_ENDPOINT", "", "Dataproc endpoint override (default the regional endpoint)")
 	f.String(&s.LabelKeyFile, "label-key-file", "IIS_LABEL_KEY_FILE", "", "file holding the secret key of the iis-principal label hash")
 	f.Duration(&s.MaxLifetime, "credential-max-lifetime", "IIS_CREDENTIAL_MAX_LIFETIME", 15*time.Minute, "global cap on minted credential lifetimes (at most 1h)")
+	f.String(&s.CallerSA, "broker-service-account", "IIS_BROKER_SERVICE_ACCOUNT", "", "service account impersonated for the broker's own Dataproc calls (polling, cancels); default: Application Default Credentials")
+	f.Bool(&s.DevInsecure, "dev-insecure-endpoints", "IIS_DEV_INSECURE_ENDPOINTS", false, "dial -iam-endpoint and -dataproc-endpoint in plaintext without credentials: only for the stand-ins of `iis dev`")
 	f.Int(&s.DataprocQuota, "dataproc-quota", "IIS_DATAPROC_QUOTA", dataproc.DefaultPerMinute, "Dataproc submit+cancel calls per minute per region (shared quota)")
 }
 
@@ -93,8 +97,9 @@ func (s *pipelineSettings) pipeline(policyPath string) (service.Pipeline, error)
 	}
 	p.Identity.Issuers = iss
 	p.Credentials = credentials.Config{GlobalMaxLifetime: s.MaxLifetime}
-	p.IAM = credentials.ClientConfig{Endpoint: s.IAMEndpoint}
-	p.Dataproc = dataproc.ClientConfig{Endpoint: s.DPEndpoint}
+	p.IAM = credentials.ClientConfig{Endpoint: s.IAMEndpoint, Insecure: s.DevInsecure}
+	p.Dataproc = dataproc.ClientConfig{Endpoint: s.DPEndpoint, Insecure: s.DevInsecure}
+	p.CallerServiceAccount = s.CallerSA
 	p.Limiter = dataproc.LimiterConfig{PerMinute: s.DataprocQuota}
 	if s.LabelKeyFile != "" {
 		key, err := os.ReadFile(s.LabelKeyFile)

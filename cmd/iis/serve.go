@@ -46,6 +46,7 @@ func (s *brokerSettings) register(f flags) {
 	f.String(&s.Worker.Source, "source", "IIS_SOURCE", d.Source, "CloudEvents source of the events this broker emits")
 	f.Int(&s.Worker.MaxOutstandingMessages, "max-outstanding", "IIS_MAX_OUTSTANDING", d.MaxOutstandingMessages, "messages held at once per subscription (backpressure)")
 	f.Int(&s.Worker.NumGoroutines, "streams", "IIS_STREAMS", d.NumGoroutines, "streaming-pull streams per subscription")
+	f.Int(&s.Worker.MaxAttempts, "max-attempts", "IIS_MAX_ATTEMPTS", d.MaxAttempts, "delivery attempt at which a transiently failing message is audited and given up (0: never; keep below the dead-letter limit)")
 	f.Int(&s.Worker.MaxPanics, "max-panics", "IIS_MAX_PANICS", d.MaxPanics, "handler panics a message may cause before it is rejected for good")
 	f.Duration(&s.Watch.Interval, "poll-interval", "IIS_POLL_INTERVAL", time.Second, "how often the job watcher looks for jobs due a poll")
 	f.Duration(&s.Watch.MinBackoff, "poll-backoff-min", "IIS_POLL_BACKOFF_MIN", 2*time.Second, "first delay between polls of a job whose state did not change")

@@ -1,8 +1,11 @@
 package brokertest
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -27,6 +30,7 @@ type Env struct {
 	Broker  *service.Broker
 	Config  service.Config
 	Audit   chan event.Event // every event published to the audit topic, decoded
+	Logs    *Logs            // every log line of the broker, at debug level
 	Ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan error
@@ -46,7 +50,9 @@ func New(t testing.TB, opts ...Option) *Env {
 	}
 	t.Cleanup(func() { srv.Close() })
 	ctx, cancel := context.WithCancel(context.Background())
-	ctx = zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel).WithContext(ctx)
+	logs := &Logs{}
+	w := zerolog.MultiLevelWriter(logs, warnOnly{zerolog.NewTestWriter(t)})
+	ctx = zerolog.New(w).Level(zerolog.DebugLevel).WithContext(ctx)
 	c, err := transport.NewClient(ctx, "test", srv.Addr)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +79,7 @@ func New(t testing.TB, opts ...Option) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { b.Close() })
-	e := &Env{T: t, Server: srv, Client: c, Pub: pub, Broker: b, Config: cfg, Audit: make(chan event.Event, 1000), Ctx: ctx, cancel: cancel, done: make(chan error, 1)}
+	e := &Env{T: t, Server: srv, Client: c, Pub: pub, Broker: b, Config: cfg, Audit: make(chan event.Event, 1000), Logs: logs, Ctx: ctx, cancel: cancel, done: make(chan error, 1)}
 	e.follow(cfg.Topology.Audit)
 	t.Cleanup(e.Stop)
 	return e
@@ -181,4 +187,35 @@ func (e *Env) Trail(requestID string) []event.Event {
 		}
 	}
 	return out
+}
+
+// Logs collects log lines for tests that scan them (for secrets).
+type Logs struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *Logs) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// String returns everything logged so far.
+func (l *Logs) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// warnOnly passes warnings and errors on to the test log.
+type warnOnly struct{ w io.Writer }
+
+func (w warnOnly) Write(p []byte) (int, error) { return w.w.Write(p) }
+
+func (w warnOnly) WriteLevel(l zerolog.Level, p []byte) (int, error) {
+	if l < zerolog.WarnLevel {
+		return len(p), nil
+	}
+	return w.w.Write(p)
 }

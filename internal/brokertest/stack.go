@@ -26,16 +26,20 @@ type Stack struct {
 
 // NewStack starts the dev issuer (on an httptest server), the IAM server
 // and the Dataproc server with the given timing, and writes policy to a file.
-func NewStack(t testing.TB, policy string, timing dataprocserver.Timing) *Stack {
+func NewStack(t testing.TB, policy string, timing dataprocserver.Timing, opts ...func(*devstack.Config)) *Stack {
 	t.Helper()
 	var h http.Handler = http.NotFoundHandler()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h.ServeHTTP(w, r) }))
 	t.Cleanup(srv.Close)
-	st, err := devstack.Start(context.Background(), devstack.Config{
+	cfg := devstack.Config{
 		IssuerURL: srv.URL + "/oidc",
 		Clusters:  map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
 		Timing:    timing,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	st, err := devstack.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"time"
 
+	"google.golang.org/grpc"
+
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/identity"
@@ -36,6 +38,9 @@ type Config struct {
 	Clusters map[string]string
 	Timing   dataprocserver.Timing
 	Clock    *dataprocserver.ManualClock // nil: real time
+	// Interceptors inject faults into the IAM and Dataproc servers (tests).
+	IAMInterceptors      []grpc.UnaryServerInterceptor
+	DataprocInterceptors []grpc.UnaryServerInterceptor
 }
 
 // Stack is the running stand-ins.
@@ -54,8 +59,9 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if err != nil {
 		return nil, err
 	}
-	iamCfg := iamserver.Config{}
-	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing}
+	iamCfg := iamserver.Config{Interceptors: cfg.IAMInterceptors}
+	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing,
+		Interceptors: cfg.DataprocInterceptors}
 	if cfg.Clock != nil {
 		iamCfg.Clock, dpCfg.Clock = cfg.Clock, cfg.Clock
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io/fs"
+	"sync"
 	"testing"
 	"time"
 
@@ -63,9 +64,12 @@ func TestRoundTripEveryTypeThroughPubSub(t *testing.T) {
 	}
 
 	got := map[string]events.Message{}
+	var mu sync.Mutex
 	rctx, rcancel := context.WithCancel(ctx)
 	err = c.Subscriber("s").Receive(rctx, func(_ context.Context, m *pubsub.Message) {
 		m.Ack()
+		mu.Lock()
+		defer mu.Unlock()
 		got[m.Attributes["ce-id"]] = events.Message{Data: m.Data, Attributes: m.Attributes}
 		if len(got) == len(sent) {
 			rcancel()

@@ -2,21 +2,27 @@ package functions
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/GoogleCloudPlatform/functions-framework-go/functions"
 	"github.com/rs/zerolog"
 
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
 	"github.com/dataproc-iis/iis/internal/logging"
 )
 
 func init() {
 	functions.CloudEvent("HandleMessage", HandleMessage)
+	functions.HTTP("Watch", Watch)
 }
 
 // processor is what an entry point needs from the broker.
@@ -25,9 +31,10 @@ type processor interface {
 }
 
 type backend struct {
-	proc  processor
-	drain func(ctx context.Context) (int, error)
-	log   zerolog.Logger
+	proc    processor
+	drain   func(ctx context.Context) (int, error)
+	log     zerolog.Logger
+	watcher *watch.Watcher // nil unless the pipeline executes jobs
 }
 
 var (
@@ -40,7 +47,7 @@ var (
 func Use(b *service.Broker, log zerolog.Logger) {
 	mu.Lock()
 	defer mu.Unlock()
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher()}
 }
 
 // current returns the broker, building it from the environment on first
@@ -66,6 +73,9 @@ func current(ctx context.Context) (*backend, error) {
 	if n, err := strconv.Atoi(os.Getenv("IIS_MAX_PANICS")); err == nil {
 		cfg.Worker.MaxPanics = n
 	}
+	if cfg.Pipeline, err = pipelineFromEnv(); err != nil {
+		return nil, err
+	}
 	c, err := transport.NewClient(ctx, env("IIS_PROJECT", os.Getenv("GOOGLE_CLOUD_PROJECT")), os.Getenv("PUBSUB_EMULATOR_HOST"))
 	if err != nil {
 		return nil, err
@@ -75,8 +85,43 @@ func current(ctx context.Context) (*backend, error) {
 		c.Close()
 		return nil, err
 	}
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher()}
 	return cur, nil
+}
+
+// pipelineFromEnv reads the same settings as `iis serve` from the
+// environment: IIS_POLICY, IIS_ISSUERS, IIS_DIRECTORY, IIS_DECIDE_ONLY,
+// IIS_CREDENTIAL_MAX_LIFETIME, IIS_BROKER_SERVICE_ACCOUNT, IIS_DATAPROC_QUOTA
+// and IIS_LABEL_KEY_FILE.
+func pipelineFromEnv() (service.Pipeline, error) {
+	p := service.Pipeline{
+		PolicyPath:           os.Getenv("IIS_POLICY"),
+		Directory:            env("IIS_DIRECTORY", "true") == "true",
+		Execute:              env("IIS_DECIDE_ONLY", "false") != "true",
+		CallerServiceAccount: os.Getenv("IIS_BROKER_SERVICE_ACCOUNT"),
+	}
+	if p.PolicyPath == "" {
+		return p, nil
+	}
+	iss, err := identity.LoadIssuers(os.Getenv("IIS_ISSUERS"))
+	if err != nil {
+		return p, fmt.Errorf("IIS_ISSUERS: %w", err)
+	}
+	p.Identity.Issuers = iss
+	if d, err := time.ParseDuration(os.Getenv("IIS_CREDENTIAL_MAX_LIFETIME")); err == nil {
+		p.Credentials.GlobalMaxLifetime = d
+	}
+	if n, err := strconv.Atoi(os.Getenv("IIS_DATAPROC_QUOTA")); err == nil {
+		p.Limiter.PerMinute = n
+	}
+	if f := os.Getenv("IIS_LABEL_KEY_FILE"); f != "" {
+		key, err := os.ReadFile(f)
+		if err != nil {
+			return p, err
+		}
+		p.LabelKey = []byte(strings.TrimSpace(string(key)))
+	}
+	return p, nil
 }
 
 func env(name, def string) string {

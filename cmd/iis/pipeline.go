@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"strings"
 	"time"
-
-	"gopkg.in/yaml.v3"
 
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/dataproc"
@@ -43,45 +40,6 @@ func (s *pipelineSettings) register(f flags) {
 	f.Int(&s.DataprocQuota, "dataproc-quota", "IIS_DATAPROC_QUOTA", dataproc.DefaultPerMinute, "Dataproc submit+cancel calls per minute per region (shared quota)")
 }
 
-// issuerFile is one entry of the -issuers file.
-type issuerFile struct {
-	URL              string        `yaml:"url"`
-	Audience         string        `yaml:"audience"`
-	Algorithms       []string      `yaml:"algorithms"`
-	ClockSkew        time.Duration `yaml:"clock_skew"`
-	TrustedForGroups bool          `yaml:"trusted_for_groups"`
-	JWKSURL          string        `yaml:"jwks_url"`
-	Claims           struct {
-		Principal string `yaml:"principal"`
-		Email     string `yaml:"email"`
-		Groups    string `yaml:"groups"`
-		Type      string `yaml:"type"`
-	} `yaml:"claims"`
-}
-
-func loadIssuers(path string) ([]identity.Issuer, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	var doc struct {
-		Issuers []issuerFile `yaml:"issuers"`
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	var out []identity.Issuer
-	for _, f := range doc.Issuers {
-		is := identity.Issuer{URL: f.URL, Audience: f.Audience, Algorithms: f.Algorithms, ClockSkew: f.ClockSkew,
-			TrustedForGroups: f.TrustedForGroups, JWKSURL: f.JWKSURL}
-		is.Claims.Principal, is.Claims.Email, is.Claims.Groups, is.Claims.Type = f.Claims.Principal, f.Claims.Email, f.Claims.Groups, f.Claims.Type
-		out = append(out, is)
-	}
-	return out, nil
-}
-
 // pipeline builds the service pipeline for a policy (empty: none).
 func (s *pipelineSettings) pipeline(policyPath string) (service.Pipeline, error) {
 	p := service.Pipeline{PolicyPath: policyPath, Directory: s.Directory, Execute: !s.DecideOnly}
@@ -91,7 +49,7 @@ func (s *pipelineSettings) pipeline(policyPath string) (service.Pipeline, error)
 	if s.Issuers == "" {
 		return p, fmt.Errorf("-policy needs -issuers: a broker that trusts no issuer can only deny")
 	}
-	iss, err := loadIssuers(s.Issuers)
+	iss, err := identity.LoadIssuers(s.Issuers)
 	if err != nil {
 		return p, err
 	}

@@ -4,5 +4,6 @@
 //
 // It adapts the store to decision.Directory and loads directory files. It is
 // separate from the SCIM server, which writes the directory, and from the
-// decision, which only reads it.
+// decision, which only reads it. Cached puts a per-worker cache in front of
+// Store, served only while a change Feed (postgres.Listener) is up.
 package directory

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"golang.org/x/oauth2/google"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/request"
+	"github.com/dataproc-iis/iis/broker/store/postgres"
 	"github.com/dataproc-iis/iis/broker/revoke"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/events"
@@ -52,6 +54,8 @@ type parts struct {
 	decider   *decision.Decider
 	submitter *dataproc.Submitter
 	watcher   *watch.Watcher
+	dirCache  *directory.Cached
+	dirFeed   directory.Feed
 	closers   []func() error
 }
 
@@ -73,6 +77,9 @@ func (b *Broker) buildPipeline(ctx context.Context, p Pipeline) error {
 	d := &decision.Decider{Verifier: verifier, Policy: holder}
 	if p.Directory {
 		d.Directory = directory.Store{St: b.Store}
+		if err := b.cacheDirectory(ctx, d); err != nil {
+			return err
+		}
 	}
 	b.parts.policy, b.parts.decider = holder, d
 	h := &request.Handler{Store: b.Store, Audit: b.Audit, Decider: d, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
@@ -138,5 +145,28 @@ func (b *Broker) buildExecution(ctx context.Context, p Pipeline, h *request.Hand
 	}
 	h.Minter, h.Submitter = minter, sub
 	b.parts.submitter, b.parts.watcher = sub, w
+	return nil
+}
+
+// cacheDirectory puts a per-worker cache in front of the directory when the
+// store is PostgreSQL, kept fresh by its LISTEN/NOTIFY feed: a lock
+// committed by SCIM on any worker reaches every worker's cache at commit.
+// SQLite has no notification across processes (iis scim and iis directory
+// import may write the same file), so there every lookup reads the store.
+func (b *Broker) cacheDirectory(ctx context.Context, d *decision.Decider) error {
+	if !strings.HasPrefix(b.cfg.Store, "postgres://") && !strings.HasPrefix(b.cfg.Store, "postgresql://") {
+		return nil
+	}
+	l, err := postgres.Listen(context.WithoutCancel(ctx), b.cfg.Store) // ends with Close
+	if err != nil {
+		return err
+	}
+	c, err := directory.NewCached(directory.CacheConfig{Directory: d.Directory})
+	if err != nil {
+		l.Close()
+		return err
+	}
+	b.parts.closers = append(b.parts.closers, l.Close)
+	b.parts.dirCache, b.parts.dirFeed, d.Directory = c, l, c
 	return nil
 }

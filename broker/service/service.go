@@ -108,6 +108,9 @@ func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 	if b.parts.watcher != nil {
 		g.Go(func() error { return b.parts.watcher.Run(gctx) })
 	}
+	if b.parts.dirCache != nil {
+		g.Go(func() error { return b.parts.dirCache.Follow(gctx, b.parts.dirFeed) })
+	}
 	if b.parts.policy != nil {
 		every := b.cfg.PolicyReload
 		if every <= 0 {

@@ -8,5 +8,6 @@
 // it cannot lose it twice and chain writers never starve. Relays claim outbox
 // rows with FOR UPDATE SKIP LOCKED so that several can run at once.
 // Concurrent Opens take an advisory lock before migrating. The queries are
-// sqlstore's.
+// sqlstore's. Listen follows directory changes (migration 3's triggers,
+// NOTIFY on channel iis_directory) for directory.Cached.
 package postgres

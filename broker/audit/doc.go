@@ -6,5 +6,6 @@
 // Each record carries its position (auditseq) and the hash of its
 // predecessor (auditprev) as CloudEvents extension attributes, so that a
 // consumer holding the trail can detect a record that was changed,
-// removed, inserted or reordered.
+// removed, inserted or reordered. Verify and VerifyStore check a trail
+// (`iis audit verify`) and locate each problem.
 package audit

@@ -53,7 +53,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	)
 	if file != "" {
 		unit = "line"
-		rep, err = verifyCapture(file, audit.VerifyOptions{From: int64(from), MaxProblems: maxProblems, PositionName: unit})
+		rep, err = verifyCapture(ctx, file, audit.VerifyOptions{From: int64(from), MaxProblems: maxProblems, PositionName: unit})
 	} else {
 		if st == "" {
 			st = filepath.Join(dataDir, "iis.db")
@@ -101,7 +101,7 @@ func verifyStore(ctx context.Context, url string, o audit.StoreOptions) (audit.R
 
 // verifyCapture reads one tailRecord per line. A line that does not parse
 // is a malformed record, not an error: the capture is the evidence.
-func verifyCapture(path string, o audit.VerifyOptions) (audit.Report, error) {
+func verifyCapture(ctx context.Context, path string, o audit.VerifyOptions) (audit.Report, error) {
 	fh, err := os.Open(path)
 	if err != nil {
 		return audit.Report{}, err
@@ -111,6 +111,9 @@ func verifyCapture(path string, o audit.VerifyOptions) (audit.Report, error) {
 	sc := bufio.NewScanner(fh)
 	sc.Buffer(make([]byte, 64<<10), maxCaptureLine)
 	for line := 1; sc.Scan(); line++ {
+		if line%1024 == 0 && ctx.Err() != nil {
+			return audit.Report{}, ctx.Err()
+		}
 		b := sc.Bytes()
 		if len(b) == 0 {
 			continue

@@ -2,8 +2,13 @@
 //
 //	iis dev        run everything locally (Pub/Sub, IAM, Dataproc, OIDC stand-ins + broker)
 //	iis serve      run a broker worker against real (or emulated) Google Cloud
+//	iis scim       serve the SCIM 2.0 provisioning endpoint
 //	iis publish    publish a CloudEvent to a topic
 //	iis tail       follow the audit topic
+//	iis token      mint a dev ID token (dev only)
+//	iis policy     check a policy, or explain a what-if decision
+//	iis directory  import users and groups from a file
+//	iis audit      verify the audit hash chain (store or capture)
 //
 // Run `iis <command> -h` for a command's flags. Every flag can also be set
 // through the environment variable named in its help text.

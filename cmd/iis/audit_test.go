@@ -1,0 +1,304 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"cloud.google.com/go/pubsub/v2"
+	"github.com/google/go-cmp/cmp"
+	_ "modernc.org/sqlite" // the "sqlite" driver, to tamper with the file
+
+	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/store/sqlite"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// auditTrail appends n audit events with audit.Log into a SQLite store in
+// a new data directory, closes it and returns the directory and the trail.
+func auditTrail(t *testing.T, n int) (string, []store.OutboxMessage) {
+	t.Helper()
+	ctx := context.Background()
+	dir := t.TempDir()
+	st, err := sqlite.Open(ctx, sqlite.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	log := audit.Log{Topic: "iis-audit"}
+	for i := range n {
+		e, err := events.NewEventRejected("//test/audit", events.Rejection{
+			Reason: "schema_violation", Detail: fmt.Sprintf("record %d <at /job> & é", i+1), MessageID: strconv.Itoa(i + 1),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error { return log.Append(ctx, tx, e) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trail, err := st.AuditTrail(ctx, 0, 0)
+	if err != nil || len(trail) != n {
+		t.Fatalf("AuditTrail() = %d records, %v; want %d", len(trail), err, n)
+	}
+	return dir, trail
+}
+
+type finding struct {
+	Kind     audit.Kind
+	Seq      int64
+	Position int
+}
+
+// verifyJSON runs `iis audit verify -json args...` and returns the report
+// and the exit code.
+func verifyJSON(t *testing.T, args ...string) (audit.Report, int) {
+	t.Helper()
+	var out, errOut syncBuffer
+	code := run(context.Background(), append([]string{"audit", "verify", "-json"}, args...), &out, &errOut)
+	var rep audit.Report
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatalf("iis audit verify -json %v: %v\nstdout: %s\nstderr: %s", args, err, out.String(), errOut.String())
+	}
+	return rep, code
+}
+
+func projection(r audit.Report) []finding {
+	var out []finding
+	for _, p := range r.Problems {
+		out = append(out, finding{p.Kind, p.Seq, p.Position})
+	}
+	return out
+}
+
+// TestAuditVerifyStore tampers with the outbox of a SQLite store through
+// SQL, as someone with access to the database file could, and runs
+// `iis audit verify -store`. Positions are outbox rows (their seq column).
+func TestAuditVerifyStore(t *testing.T) {
+	const n = 8
+	exec := func(stmts ...string) func(*testing.T, *sql.DB, []store.OutboxMessage) {
+		return func(t *testing.T, db *sql.DB, _ []store.OutboxMessage) {
+			for _, s := range stmts {
+				if _, err := db.Exec(s); err != nil {
+					t.Fatalf("%s: %v", s, err)
+				}
+			}
+		}
+	}
+	tests := []struct {
+		name   string
+		tamper func(*testing.T, *sql.DB, []store.OutboxMessage)
+		want   []finding
+	}{
+		{name: "intact"},
+		{
+			name: "one byte of data changed",
+			tamper: func(t *testing.T, db *sql.DB, trail []store.OutboxMessage) {
+				d := bytes.Replace(trail[3].Data, []byte("record 4"), []byte("record 5"), 1)
+				mustExec(t, db, "UPDATE outbox SET data = ? WHERE seq = 4", d)
+			},
+			want: []finding{{audit.Changed, 4, 4}},
+		},
+		{
+			name: "attribute changed",
+			tamper: func(t *testing.T, db *sql.DB, trail []store.OutboxMessage) {
+				setAttr(t, db, trail[5], "ce-source", "//test/elsewhere", false)
+			},
+			want: []finding{{audit.Changed, 6, 6}},
+		},
+		{
+			name: "attribute changed and the hash column recomputed",
+			tamper: func(t *testing.T, db *sql.DB, trail []store.OutboxMessage) {
+				setAttr(t, db, trail[5], "ce-time", time.Now().UTC().Format(time.RFC3339Nano), true)
+			},
+			want: []finding{{audit.Changed, 6, 6}},
+		},
+		{name: "record deleted", tamper: exec("DELETE FROM outbox WHERE seq = 5"), want: []finding{{audit.Removed, 5, 6}}},
+		{name: "last record deleted", tamper: exec("DELETE FROM outbox WHERE seq = 8"), want: []finding{{audit.Removed, 8, -1}}},
+		{
+			name: "forged record appended",
+			tamper: func(t *testing.T, db *sql.DB, trail []store.OutboxMessage) {
+				insertForged(t, db, n+1, trail[n-1].Hash)
+			},
+			want: []finding{{audit.Inserted, n + 1, n + 1}},
+		},
+		{
+			name: "forged record inserted in the middle",
+			tamper: func(t *testing.T, db *sql.DB, trail []store.OutboxMessage) {
+				exec("UPDATE outbox SET seq = seq + 1000 WHERE seq >= 4", "UPDATE outbox SET seq = seq - 999 WHERE seq > 1000")(t, db, trail)
+				insertForged(t, db, 4, trail[2].Hash)
+			},
+			want: []finding{{audit.Inserted, 4, 4}},
+		},
+		{
+			name:   "records swapped",
+			tamper: exec("UPDATE outbox SET seq = 1000 WHERE seq = 2", "UPDATE outbox SET seq = 2 WHERE seq = 6", "UPDATE outbox SET seq = 6 WHERE seq = 1000"),
+			want:   []finding{{audit.Reordered, 2, 6}, {audit.Reordered, 6, 2}},
+		},
+		{
+			name:   "adjacent records swapped",
+			tamper: exec("UPDATE outbox SET seq = 1000 WHERE seq = 4", "UPDATE outbox SET seq = 4 WHERE seq = 5", "UPDATE outbox SET seq = 5 WHERE seq = 1000"),
+			want:   []finding{{audit.Reordered, 4, 5}, {audit.Reordered, 5, 4}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, trail := auditTrail(t, n)
+			file := filepath.Join(dir, sqlite.FileName)
+			if tt.tamper != nil {
+				db, err := sql.Open("sqlite", file)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tt.tamper(t, db, trail)
+				db.Close()
+			}
+			rep, code := verifyJSON(t, "-store", file, "-page", "3")
+			if diff := cmp.Diff(tt.want, projection(rep)); diff != "" {
+				t.Errorf("iis audit verify -store: problems (-want +got):\n%s\n%+v", diff, rep.Problems)
+			}
+			if wantCode := min(len(tt.want), 1); code != wantCode {
+				t.Errorf("iis audit verify -store exited %d, want %d", code, wantCode)
+			}
+		})
+	}
+}
+
+func TestAuditVerifyStoreText(t *testing.T) {
+	dir, _ := auditTrail(t, 5)
+	var out, errOut syncBuffer
+	if code := run(context.Background(), []string{"audit", "verify", "-data-dir", dir}, &out, &errOut); code != 0 {
+		t.Fatalf("iis audit verify = %d\n%s%s", code, out.String(), errOut.String())
+	}
+	if got, want := out.String(), "verified 5 records (seq 1..5): OK\n"; got != want {
+		t.Errorf("iis audit verify printed %q, want %q", got, want)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "DELETE FROM outbox WHERE seq = 3")
+	db.Close()
+	out, errOut = syncBuffer{}, syncBuffer{}
+	code := run(context.Background(), []string{"audit", "verify", "-data-dir", dir}, &out, &errOut)
+	wantOut := "seq 3: removed: seq 3 is missing between seq 2 and seq 4 (row 4)\nverified 4 records (seq 1..5): 1 problem\n"
+	if code != 1 || out.String() != wantOut || !strings.Contains(errOut.String(), "the audit trail has 1 problem") {
+		t.Errorf("iis audit verify (row deleted) = %d, %q, %q; want 1, %q", code, out.String(), errOut.String(), wantOut)
+	}
+}
+
+func mustExec(t *testing.T, db *sql.DB, q string, args ...any) {
+	t.Helper()
+	if _, err := db.Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// setAttr changes one attribute of a stored record and, if rehash, its
+// hash column too.
+func setAttr(t *testing.T, db *sql.DB, m store.OutboxMessage, key, value string, rehash bool) {
+	t.Helper()
+	a := map[string]string{}
+	for k, v := range m.Attributes {
+		a[k] = v
+	}
+	a[key] = value
+	b, _ := json.Marshal(a)
+	hash := m.Hash
+	if rehash {
+		hash = audit.Hash(events.Message{Data: m.Data, Attributes: a})
+	}
+	mustExec(t, db, "UPDATE outbox SET attributes = ?, hash = ? WHERE seq = ?", string(b), hash, m.Seq)
+}
+
+// insertForged writes a record at seq linked to prev, hashed like any other.
+func insertForged(t *testing.T, db *sql.DB, seq int, prev string) {
+	t.Helper()
+	e, err := events.NewEventRejected("//test/audit", events.Rejection{Reason: "malformed"}, events.WithID("forged"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.SetExtension(events.ExtAuditSeq, strconv.Itoa(seq))
+	e.SetExtension(events.ExtAuditPrev, prev)
+	m, err := events.Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(m.Attributes)
+	mustExec(t, db, "INSERT INTO outbox (topic, event_id, data, attributes, seq, hash, created_at) VALUES ('iis-audit', 'forged', ?, ?, ?, ?, 0)",
+		m.Data, string(b), seq, audit.Hash(m))
+}
+
+// TestAuditVerifyCapture writes captures as `iis tail -json` does and
+// verifies them with -file: Pub/Sub's duplicates and disorder are fine,
+// tampering is not.
+func TestAuditVerifyCapture(t *testing.T) {
+	const n = 6
+	_, trail := auditTrail(t, n)
+	msgs := make([]*pubsub.Message, n)
+	for i, m := range trail {
+		msgs[i] = &pubsub.Message{ID: strconv.Itoa(100 + i), Data: m.Data, Attributes: m.Attributes, PublishTime: time.Now()}
+	}
+	capture := func(ms []*pubsub.Message, extra ...string) string {
+		var b bytes.Buffer
+		for _, m := range ms {
+			writeJSON(&b, m)
+		}
+		for _, l := range extra {
+			b.WriteString(l + "\n")
+		}
+		f := filepath.Join(t.TempDir(), "audit.jsonl")
+		if err := os.WriteFile(f, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	shuffled := append(append([]*pubsub.Message(nil), msgs...), msgs[1], msgs[4])
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+	changed := append([]*pubsub.Message(nil), msgs...)
+	changed[2] = &pubsub.Message{ID: "x", Data: bytes.Replace(msgs[2].Data, []byte("record 3"), []byte("record 9"), 1), Attributes: msgs[2].Attributes}
+
+	tests := []struct {
+		name string
+		file string
+		args []string
+		want []finding
+		dups int
+	}{
+		{name: "in order", file: capture(msgs), args: []string{"-from", "1"}},
+		{name: "shuffled, with redeliveries", file: capture(shuffled), args: []string{"-from", "1"}, dups: 2},
+		{name: "one byte changed", file: capture(changed), want: []finding{{audit.Changed, 3, 3}}},
+		{name: "first missing, from 1", file: capture(msgs[1:]), args: []string{"-from", "1"}, want: []finding{{audit.Removed, 1, 1}}},
+		{name: "not JSON", file: capture(msgs, "{oops"), want: []finding{{audit.Malformed, 0, n + 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep, code := verifyJSON(t, append([]string{"-file", tt.file}, tt.args...)...)
+			if diff := cmp.Diff(tt.want, projection(rep)); diff != "" {
+				t.Errorf("iis audit verify -file: problems (-want +got):\n%s\n%+v", diff, rep.Problems)
+			}
+			if wantCode := min(len(tt.want), 1); code != wantCode || rep.Duplicates != tt.dups {
+				t.Errorf("iis audit verify -file = exit %d, %d duplicates; want %d, %d", code, rep.Duplicates, wantCode, tt.dups)
+			}
+		})
+	}
+}
+
+func TestAuditUsage(t *testing.T) {
+	for _, args := range [][]string{{"audit"}, {"audit", "check"}, {"audit", "verify", "extra"}, {"audit", "verify", "-file", "/nonexistent/capture"}} {
+		var out, errOut syncBuffer
+		if code := run(context.Background(), args, &out, &errOut); code != 1 {
+			t.Errorf("iis %v = %d, want 1 (stderr %q)", args, code, errOut.String())
+		}
+	}
+}

@@ -15,8 +15,8 @@ import (
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/request"
-	"github.com/dataproc-iis/iis/broker/store/postgres"
 	"github.com/dataproc-iis/iis/broker/revoke"
+	"github.com/dataproc-iis/iis/broker/store/postgres"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/events"
 )

@@ -16,25 +16,27 @@ const Genesis = "000000000000000000000000000000000000000000000000000000000000000
 // and auditprev attributes. It covers every attribute (sorted by key) and
 // the data, so a change to any of them changes the hash.
 func Hash(m events.Message) string {
-	h := sha256.New()
 	keys := make([]string, 0, len(m.Attributes))
-	for k := range m.Attributes {
+	size := len(m.Data) + 24
+	for k, v := range m.Attributes {
 		keys = append(keys, k)
+		size += len(k) + len(v) + 48
 	}
 	sort.Strings(keys)
+	// One buffer, hashed once: each field is length-prefixed ("<len>:")
+	// so that no two attribute sets encode alike.
+	buf := make([]byte, 0, size)
 	for _, k := range keys {
-		// Length-prefix each field so that no two attribute sets collide.
-		writeField(h, k)
-		writeField(h, m.Attributes[k])
+		buf = appendField(buf, k)
+		buf = appendField(buf, m.Attributes[k])
 	}
-	writeField(h, string(m.Data))
-	return hex.EncodeToString(h.Sum(nil))
+	buf = appendField(buf, string(m.Data))
+	sum := sha256.Sum256(buf)
+	return hex.EncodeToString(sum[:])
 }
 
-type writer interface{ Write([]byte) (int, error) }
-
-func writeField(w writer, s string) {
-	w.Write([]byte(strconv.Itoa(len(s))))
-	w.Write([]byte{':'})
-	w.Write([]byte(s))
+func appendField(b []byte, s string) []byte {
+	b = strconv.AppendInt(b, int64(len(s)), 10)
+	b = append(b, ':')
+	return append(b, s...)
 }

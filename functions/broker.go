@@ -94,10 +94,18 @@ func current(ctx context.Context) (*backend, error) {
 // IIS_CREDENTIAL_MAX_LIFETIME, IIS_BROKER_SERVICE_ACCOUNT, IIS_DATAPROC_QUOTA
 // and IIS_LABEL_KEY_FILE.
 func pipelineFromEnv() (service.Pipeline, error) {
+	dir, err := strconv.ParseBool(env("IIS_DIRECTORY", "true"))
+	if err != nil {
+		return service.Pipeline{}, fmt.Errorf("IIS_DIRECTORY: %w", err) // never silently off
+	}
+	decideOnly, err := strconv.ParseBool(env("IIS_DECIDE_ONLY", "false"))
+	if err != nil {
+		return service.Pipeline{}, fmt.Errorf("IIS_DECIDE_ONLY: %w", err)
+	}
 	p := service.Pipeline{
 		PolicyPath:           os.Getenv("IIS_POLICY"),
-		Directory:            env("IIS_DIRECTORY", "true") == "true",
-		Execute:              env("IIS_DECIDE_ONLY", "false") != "true",
+		Directory:            dir,
+		Execute:              !decideOnly,
 		CallerServiceAccount: os.Getenv("IIS_BROKER_SERVICE_ACCOUNT"),
 	}
 	if p.PolicyPath == "" {

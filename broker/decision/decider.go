@@ -113,7 +113,7 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 			}
 			return Outcome{}, fmt.Errorf("decision: directory lookup: %w", err)
 		}
-		ident["directory"] = map[string]any{"user_id": e.UserID, "active": e.Active, "locked": e.Locked, "groups": e.Groups}
+		ident["directory"] = map[string]any{"user_id": e.UserID, "user_name": e.UserName, "active": e.Active, "locked": e.Locked, "groups": e.Groups}
 		switch {
 		case e.Locked:
 			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalLocked, fmt.Sprintf("%s is locked in the directory", p.ID)), nil

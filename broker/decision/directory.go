@@ -17,7 +17,8 @@ type Directory interface {
 
 // Entry is a principal as the directory knows it.
 type Entry struct {
-	UserID string
+	UserID   string
+	UserName string // the directory's name for the principal (lower case)
 	Active bool // false once deprovisioned (leaver)
 	Locked bool // set by a leaver or an admin; a locked principal is denied
 	Groups []string

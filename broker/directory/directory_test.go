@@ -67,7 +67,7 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q, %q) error = %v, want %v", tt.id, tt.email, err, tt.err)
 			continue
 		}
-		got.UserID = ""
+		got.UserID, got.UserName = "", ""
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("Lookup(%q, %q) mismatch (-want +got):\n%s", tt.id, tt.email, diff)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/fault"
@@ -29,7 +30,7 @@ func (d Store) Lookup(ctx context.Context, principalID, email string) (decision.
 		if err != nil {
 			return err
 		}
-		e = decision.Entry{UserID: u.ID, Active: u.Active, Locked: u.Locked}
+		e = decision.Entry{UserID: u.ID, UserName: strings.ToLower(u.UserName), Active: u.Active, Locked: u.Locked}
 		for _, g := range groups {
 			e.Groups = append(e.Groups, g.DisplayName)
 		}

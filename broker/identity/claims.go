@@ -67,6 +67,23 @@ func (is *issuer) mapIdentity(t *token, p *Principal) error {
 		return err
 	}
 	p.Email = strings.ToLower(strings.TrimSpace(p.Email))
+	// An e-mail counts only when the issuer vouches for it: it selects
+	// directory entries, user bindings and the workload type, and an
+	// unverified (or user-editable) address would let anyone claim another's.
+	verified, ok, err := t.boolean("email_verified")
+	if err != nil {
+		return err
+	}
+	if ok {
+		p.Claims["email_verified"] = verified
+	}
+	if p.Email != "" && !(verified || !ok && is.cfg.AssumeEmailVerified) {
+		if cl.Principal == cl.Email {
+			return fault.Permanentf(ReasonEmailUnverified, "the issuer has not verified %s", p.Email)
+		}
+		p.Claims["email_dropped"] = "not verified by the issuer"
+		p.Email = ""
+	}
 	if p.Email != "" {
 		p.Claims[cl.Email] = p.Email
 	}
@@ -81,18 +98,6 @@ func (is *issuer) mapIdentity(t *token, p *Principal) error {
 		p.ID = strings.ToLower(p.ID)
 	}
 	p.Claims[cl.Principal] = p.ID
-	if cl.Principal == cl.Email {
-		verified, ok, err := t.boolean("email_verified")
-		if err != nil {
-			return err
-		}
-		if ok {
-			p.Claims["email_verified"] = verified
-		}
-		if ok && !verified {
-			return fault.Permanentf(ReasonEmailUnverified, "the issuer has not verified %s", p.Email)
-		}
-	}
 	var typ string
 	if err := t.str(cl.Type, &typ); err != nil {
 		return err

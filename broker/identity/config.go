@@ -76,6 +76,11 @@ type Issuer struct {
 	Claims Claims
 	// JWKSURL skips discovery and fetches keys from this URL.
 	JWKSURL string
+	// AssumeEmailVerified trusts the e-mail claim of tokens that carry no
+	// email_verified claim. By default such an e-mail is dropped (and a
+	// principal mapped from it is denied): set it only for an issuer whose
+	// e-mail claim users cannot edit.
+	AssumeEmailVerified bool
 }
 
 // Claims names the claims a principal is read from.

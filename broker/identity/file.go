@@ -11,13 +11,14 @@ import (
 
 // issuerFile is one entry of an issuers file.
 type issuerFile struct {
-	URL              string        `yaml:"url"`
-	Audience         string        `yaml:"audience"`
-	Algorithms       []string      `yaml:"algorithms"`
-	ClockSkew        time.Duration `yaml:"clock_skew"`
-	TrustedForGroups bool          `yaml:"trusted_for_groups"`
-	JWKSURL          string        `yaml:"jwks_url"`
-	Claims           struct {
+	URL                 string        `yaml:"url"`
+	Audience            string        `yaml:"audience"`
+	Algorithms          []string      `yaml:"algorithms"`
+	ClockSkew           time.Duration `yaml:"clock_skew"`
+	TrustedForGroups    bool          `yaml:"trusted_for_groups"`
+	JWKSURL             string        `yaml:"jwks_url"`
+	AssumeEmailVerified bool          `yaml:"assume_email_verified"`
+	Claims              struct {
 		Principal string `yaml:"principal"`
 		Email     string `yaml:"email"`
 		Groups    string `yaml:"groups"`
@@ -52,7 +53,7 @@ func LoadIssuers(path string) ([]Issuer, error) {
 	var out []Issuer
 	for _, f := range doc.Issuers {
 		is := Issuer{URL: f.URL, Audience: f.Audience, Algorithms: f.Algorithms, ClockSkew: f.ClockSkew,
-			TrustedForGroups: f.TrustedForGroups, JWKSURL: f.JWKSURL}
+			TrustedForGroups: f.TrustedForGroups, JWKSURL: f.JWKSURL, AssumeEmailVerified: f.AssumeEmailVerified}
 		is.Claims.Principal, is.Claims.Email, is.Claims.Groups, is.Claims.Type = f.Claims.Principal, f.Claims.Email, f.Claims.Groups, f.Claims.Type
 		out = append(out, is)
 	}

@@ -95,6 +95,7 @@ func TestVerifyRejects(t *testing.T) {
 		{"principal claim only in another case", sign(t, rs, with(good, "email", nil, "EMAIL", "root@example.com"), k.rsa), ReasonMissingClaim},
 		{"e-mail not verified", sign(t, rs, with(good, "email_verified", false), k.rsa), ReasonEmailUnverified},
 		{"e-mail not verified as a string", sign(t, rs, with(good, "email_verified", "false"), k.rsa), ReasonEmailUnverified},
+		{"e-mail verification absent (nOAuth)", sign(t, rs, with(good, "email_verified", nil), k.rsa), ReasonEmailUnverified},
 		{"unknown principal type", sign(t, rs, with(good, "principal_type", "robot"), k.rsa), ReasonInvalidClaim},
 		{"exp not a number", sign(t, rs, with(good, "exp", "tomorrow"), k.rsa), ReasonInvalidClaim},
 		{"email not a string", sign(t, rs, with(good, "email", 42), k.rsa), ReasonInvalidClaim},
@@ -173,6 +174,16 @@ func TestVerifyAccepts(t *testing.T) {
 		{"trusted issuer, sub as principal, custom groups claim", sign(t, rs, with(trusted.claims(t0), "aud", "iis-broker", "roles", "admins", "groups", nil), k.rsa),
 			mod(func(p *Principal) {
 				p.ID, p.Issuer, p.Groups, p.UntrustedGroups = "u-1001", trusted.url, []string{"admins"}, nil
+			})},
+		{"sub as principal: an unverified e-mail is dropped, never trusted",
+			sign(t, rs, with(trusted.claims(t0), "aud", "iis-broker", "email", "victim@corp.example", "email_verified", nil, "groups", nil), k.rsa),
+			mod(func(p *Principal) {
+				p.ID, p.Email, p.Issuer, p.UntrustedGroups = "u-1001", "", trusted.url, nil
+			})},
+		{"an unverified service-account e-mail does not make a workload",
+			sign(t, rs, with(trusted.claims(t0), "aud", "iis-broker", "email", "x@p.iam.gserviceaccount.com", "email_verified", false, "groups", nil), k.rsa),
+			mod(func(p *Principal) {
+				p.ID, p.Email, p.Issuer, p.UntrustedGroups = "u-1001", "", trusted.url, nil
 			})},
 	}
 	for _, tt := range tests {

@@ -29,3 +29,23 @@ func TestBound(t *testing.T) {
 		}
 	}
 }
+
+func TestPropertiesAllowlist(t *testing.T) {
+	refused := []string{
+		"spark.sql.hive.metastore.jars", "spark.driver.extraJavaOptions", "spark.executor.extraClassPath",
+		"spark.executorEnv.GOOGLE_APPLICATION_CREDENTIALS", "spark.dataproc.driverEnv.JAVA_TOOL_OPTIONS",
+		"spark.hadoop.fs.gs.auth.impersonation.service.account", "spark.hadoop.google.cloud.auth.service.account.json.keyfile",
+		"spark.sql.warehouse.dir", "spark.eventLog.dir", "spark.pyspark.python", "spark.jars.packages", " Spark.Driver.ExtraJavaOptions",
+	}
+	for _, k := range refused {
+		if got := fetchPropertyKeys(map[string]string{k: "x"}); got == "" {
+			t.Errorf("property %q allowed, want refused", k)
+		}
+	}
+	allowed := []string{"spark.executor.memory", "spark.dynamicAllocation.maxExecutors", "spark.sql.adaptive.enabled", "spark.jars", "spark.submit.pyFiles"}
+	for _, k := range allowed {
+		if got := fetchPropertyKeys(map[string]string{k: "x"}); got != "" {
+			t.Errorf("property %q refused, want allowed", k)
+		}
+	}
+}

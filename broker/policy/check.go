@@ -44,7 +44,7 @@ func (e *evaluation) check(r *role, reasons *[]Reason) bool {
 		e.fetchKeys, e.fetchSet = fetchPropertyKeys(req.Job.Properties), true
 	}
 	if e.fetchKeys != "" {
-		if fail(CodeProperty, "properties "+e.fetchKeys+" would fetch code from outside the data locations") {
+		if fail(CodeProperty, "properties "+e.fetchKeys+" are not allowed: only resource and tuning properties, and code and data URIs under the data locations") {
 			return false
 		}
 	}

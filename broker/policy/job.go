@@ -30,6 +30,45 @@ var fetchProperties = map[string]bool{
 	"spark.jars.ivysettings":  true,
 }
 
+// tuningProperties and tuningPrefixes are the other properties a job may
+// set: resources and tuning. Everything else is refused (deny by default):
+// Spark properties can load code (extraClassPath, -javaagent in
+// extraJavaOptions, hive metastore jars), change the identity data is read
+// as (spark.hadoop.fs.gs.auth.*), set environment variables or write
+// outside the data locations (warehouse, event log).
+var tuningProperties = map[string]bool{
+	"spark.app.name": true, "spark.default.parallelism": true, "spark.task.maxfailures": true,
+	"spark.speculation": true, "spark.serializer": true, "spark.kryoserializer.buffer.max": true,
+	"spark.network.timeout": true, "spark.sql.shuffle.partitions": true, "spark.sql.session.timezone": true,
+	"spark.sql.autobroadcastjointhreshold": true, "spark.sql.files.maxpartitionbytes": true,
+	"spark.sql.sources.partitionoverwritemode": true,
+	"spark.executor.memory":                    true, "spark.executor.cores": true, "spark.executor.instances": true,
+	"spark.executor.memoryoverhead": true, "spark.driver.memory": true, "spark.driver.cores": true,
+	"spark.driver.memoryoverhead": true, "spark.driver.maxresultsize": true,
+	"spark.dataproc.driver.compute.tier": true, "spark.dataproc.executor.compute.tier": true,
+	"spark.dataproc.driver.disk.size": true, "spark.dataproc.executor.disk.size": true,
+	"spark.dataproc.driver.disk.tier": true, "spark.dataproc.executor.disk.tier": true,
+	"spark.dataproc.scaling.version": true,
+}
+
+var tuningPrefixes = []string{"spark.dynamicallocation.", "spark.sql.adaptive.", "spark.shuffle.", "spark.memory.",
+	"spark.sql.parquet.", "spark.sql.orc."}
+
+// allowedProperty reports whether a job may set the property: a URI
+// property (held to the data locations) or a resource/tuning one.
+func allowedProperty(key string) bool {
+	k := propertyKey(key)
+	if uriProperties[k] || tuningProperties[k] {
+		return true
+	}
+	for _, p := range tuningPrefixes {
+		if strings.HasPrefix(k, p) {
+			return true
+		}
+	}
+	return false
+}
+
 // propertyKey folds a property key the way the checks compare it: trimmed and
 // lower case, so that " Spark.Jars" is checked like spark.jars.
 func propertyKey(k string) string { return strings.ToLower(strings.TrimSpace(k)) }
@@ -98,12 +137,13 @@ func eachURI(j *Job, fn func(jobURI) bool) {
 	}
 }
 
-// fetchPropertyKeys returns the sorted, quoted keys of props that would
-// fetch code from outside the data locations, joined by ", ", or "".
+// fetchPropertyKeys returns the sorted, quoted keys of props that are
+// refused (they would fetch code, or are not resource or tuning
+// properties), joined by ", ", or "".
 func fetchPropertyKeys(props map[string]string) string {
 	var keys []string
 	for k := range props {
-		if fetchProperties[propertyKey(k)] {
+		if fetchProperties[propertyKey(k)] || !allowedProperty(k) {
 			keys = append(keys, strconv.Quote(k))
 		}
 	}

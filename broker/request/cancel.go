@@ -47,9 +47,13 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 	if err != nil {
 		return err
 	}
-	groups, err := c.groups(ctx, p)
+	groups, name, err := c.groups(ctx, p)
 	if err != nil {
 		return err
+	}
+	id := p.ID
+	if name != "" {
+		id = name // jobs are recorded under the directory's name
 	}
 	var job store.Job
 	err = c.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -63,14 +67,18 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 		return err
 	}
 	now := c.now()
-	d := c.Policy.Current().EvaluateCancel(policy.CancelRequest{
-		Principal: policy.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups},
+	pol := c.Policy.Current()
+	if pol == nil {
+		return fault.AsTransient(decision.ReasonPolicyUnavailable, errors.New("no active policy"))
+	}
+	d := pol.EvaluateCancel(policy.CancelRequest{
+		Principal: policy.Principal{ID: id, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups},
 		Owner:     job.Principal,
 		Target:    policy.Target{Project: job.Project, Region: job.Region, Cluster: job.Cluster},
 		Time:      now,
 	})
 	if !d.Allowed {
-		return fault.Permanentf(policy.CodeCancelDenied, "%s may not cancel the job of request %s", p.ID, cr.RequestID)
+		return fault.Permanentf(policy.CodeCancelDenied, "%s may not cancel the job of request %s", id, cr.RequestID)
 	}
 	if job.Ended {
 		zerolog.Ctx(ctx).Info().Str("request_id", job.RequestID).Str("state", job.State).Msg("cancel of an ended job: nothing to do")
@@ -79,7 +87,7 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 	if err := c.Dataproc.Cancel(ctx, c.Caller, watch.Submission(job)); err != nil {
 		return err
 	}
-	return c.record(ctx, e, job, p.ID, cr.Reason, d.Reasons)
+	return c.record(ctx, e, job, id, cr.Reason, d.Reasons)
 }
 
 // record audits the cancel as a state change to CANCELLING and makes the
@@ -111,20 +119,22 @@ func (c *Canceller) record(ctx context.Context, e event.Event, job store.Job, by
 	return err
 }
 
-func (c *Canceller) groups(ctx context.Context, p identity.Principal) ([]string, error) {
+// groups returns the principal's groups and directory name (empty when the
+// directory is off).
+func (c *Canceller) groups(ctx context.Context, p identity.Principal) ([]string, string, error) {
 	if c.Directory == nil {
-		return p.Groups, nil
+		return p.Groups, "", nil
 	}
 	entry, err := c.Directory.Lookup(ctx, p.ID, p.Email)
 	switch {
 	case errors.Is(err, decision.ErrNotFound):
-		return nil, fault.Permanentf(decision.ReasonPrincipalUnknown, "%s is not in the directory", p.ID)
+		return nil, "", fault.Permanentf(decision.ReasonPrincipalUnknown, "%s is not in the directory", p.ID)
 	case err != nil:
-		return nil, err
+		return nil, "", err
 	case entry.Locked || !entry.Active:
-		return nil, fault.Permanentf(decision.ReasonPrincipalLocked, "%s is locked or deactivated", p.ID)
+		return nil, "", fault.Permanentf(decision.ReasonPrincipalLocked, "%s is locked or deactivated", p.ID)
 	}
-	return entry.Groups, nil
+	return entry.Groups, entry.UserName, nil
 }
 
 func (c *Canceller) now() time.Time {

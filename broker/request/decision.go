@@ -26,9 +26,19 @@ func policyRequest(r events.JobRequest, at time.Time) policy.Request {
 	}
 }
 
-// principalID is who a decision is recorded against: the verified principal,
-// or the token's fingerprint when the token did not verify.
+// principalID is who a decision is recorded against: the directory's name
+// for the principal when the directory found one (so that the leaver
+// cascade and the in-flight check find the jobs and grants whatever claim
+// the issuer maps the principal from), else the verified principal, else
+// the token's fingerprint when the token did not verify.
 func principalID(out decision.Outcome, token string) string {
+	if ident, ok := out.Decision.Input["identity"].(map[string]any); ok {
+		if dir, ok := ident["directory"].(map[string]any); ok {
+			if name, _ := dir["user_name"].(string); name != "" {
+				return name
+			}
+		}
+	}
 	if out.Principal.ID != "" {
 		return out.Principal.ID
 	}

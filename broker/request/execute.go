@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/store"
@@ -22,7 +23,7 @@ const ReasonRevokedInFlight = "principal_locked_in_flight"
 // execute runs an approved request: mint, record the grant, submit, record
 // the job. A job already recorded means a previous delivery finished.
 func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequest, d store.Decision) error {
-	if done, err := h.submitted(ctx, e.ID(), d.Principal); done || err != nil {
+	if done, err := h.submitted(ctx, e.ID(), d.RequestKey, d.Principal); done || err != nil {
 		return err
 	}
 	cred, err := h.Minter.Mint(ctx, d.ServiceAccount, d.CredentialLifetime)
@@ -43,7 +44,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		// The grant is recorded, and the principal re-checked, in the same
 		// transaction: a leaver locked since the decision stops here.
-		if err := notLocked(ctx, tx, d.Principal); err != nil {
+		if err := h.notLocked(ctx, tx, d.Principal); err != nil {
 			return err
 		}
 		err := tx.PutGrant(ctx, store.Grant{
@@ -82,10 +83,15 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 }
 
 // submitted reports whether a previous delivery already recorded the job.
-func (h *Handler) submitted(ctx context.Context, requestID, principal string) (bool, error) {
+// A job recorded under the same id for another request (another source) is
+// a conflict, never this request's job.
+func (h *Handler) submitted(ctx context.Context, requestID, key, principal string) (bool, error) {
 	var done bool
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.GetJob(ctx, requestID)
+		j, err := tx.GetJob(ctx, requestID)
+		if err == nil && j.RequestKey != key {
+			return fault.Permanentf(ReasonConflict, "request id %s already names another source's job", requestID)
+		}
 		if err == nil {
 			done = true
 			return nil
@@ -93,19 +99,25 @@ func (h *Handler) submitted(ctx context.Context, requestID, principal string) (b
 		if !errors.Is(err, store.ErrNotFound) {
 			return err
 		}
-		return notLocked(ctx, tx, principal)
+		return h.notLocked(ctx, tx, principal)
 	})
 	return done, err
 }
 
 // notLocked refuses a principal the directory has locked or deactivated
 // since the decision. A principal not in the directory was let through by
-// the decision (directory disabled), so it is not refused here.
-func notLocked(ctx context.Context, tx store.Tx, principal string) error {
+// the decision only when the directory is disabled; with it enabled, a
+// principal that vanished (or became ambiguous) is refused too, and a store
+// error is returned for a retry: never let through when unsure.
+func (h *Handler) notLocked(ctx context.Context, tx store.Tx, principal string) error {
 	u, err := directory.Find(ctx, tx, principal, "")
 	switch {
-	case err != nil:
+	case errors.Is(err, decision.ErrNotFound) && !h.Directory:
 		return nil
+	case errors.Is(err, decision.ErrNotFound) || fault.IsPermanent(err):
+		return fault.Permanentf(ReasonRevokedInFlight, "%s is no longer a single active directory user; nothing was submitted", principal)
+	case err != nil:
+		return err
 	case u.Locked || !u.Active:
 		return fault.Permanentf(ReasonRevokedInFlight, "%s was locked after the request was approved; nothing was submitted", principal)
 	}

@@ -206,3 +206,34 @@ func mustTrail(t *testing.T, env *brokertest.Env) []string {
 	}
 	return out
 }
+
+// TestSameIDOtherBodyIsRefused: while an approved request is still being
+// retried, an event reusing its source and id with another body (and a
+// junk token) must not inherit the approval.
+func TestSameIDOtherBodyIsRefused(t *testing.T) {
+	env, stack := startWith(t, dataprocserver.Timing{}, func(c *devstack.Config) {
+		c.DataprocInterceptors = []grpc.UnaryServerInterceptor{failFirst("CreateBatch", 1<<30, codes.Unavailable)}
+	}, func(c *service.Config) { c.Worker.MaxAttempts = 0 })
+	req := jobRequest(t, stack.Token("alice@example.com"), "")
+	env.PublishEvent(req)
+	collect(t, env, req.ID(), func(e event.Event) bool { return e.Type() == events.CredentialIssued })
+
+	forged, err := events.NewJobRequested(req.Source(), events.JobRequest{
+		IDToken: "aaaaaaaaaa.bbbbbbbbbb.cccccccccc",
+		Target:  events.Target{Project: "iis-dev", Region: "europe-west1"},
+		Job:     events.JobSpec{Type: "pyspark", MainPythonURI: "gs://attacker-bucket/evil.py"},
+	}, events.WithID(req.ID()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.PublishEvent(forged)
+	got := collect(t, env, req.ID(), func(e event.Event) bool { return e.Type() == events.EventRejected })
+	if r, _ := events.DecodeRejection(got[len(got)-1]); r.Reason != "request_conflict" {
+		t.Errorf("forged event: %s (%+v), want event rejected request_conflict", trail(got), r)
+	}
+	for _, e := range env.Trail(req.ID()) {
+		if e.Type() == events.JobSubmitted {
+			t.Errorf("a job was submitted: %s", e.Data())
+		}
+	}
+}

@@ -2,6 +2,9 @@ package request
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
@@ -51,6 +55,9 @@ type Handler struct {
 	Decider   Decider
 	Minter    Minter
 	Submitter Submitter
+	// Directory says the directory is the authority (as for the decider):
+	// a principal missing from it at execution time is refused.
+	Directory bool
 	Source    string           // CloudEvents source of emitted events
 	Wake      func()           // wakes the outbox relay after a commit; may be nil
 	Now       func() time.Time // default time.Now
@@ -73,8 +80,12 @@ func (h *Handler) Handle(ctx context.Context, e event.Event) error {
 // audit event, in one transaction) if this is the first delivery.
 func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobRequest) (store.Decision, error) {
 	key := store.EventKey(e.Source(), e.ID())
+	digest := Digest(req)
 	d, err := h.recorded(ctx, key)
-	if err == nil || !errors.Is(err, store.ErrNotFound) {
+	if err == nil {
+		return d, sameRequest(d, digest)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
 		return d, err
 	}
 	at := h.now()
@@ -87,14 +98,17 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 		return d, fmt.Errorf("request: build decision event: %w", err)
 	}
 	d = record(key, e.ID(), principalID(out, req.IDToken), out, at)
+	d.RequestDigest = digest
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		first, err := tx.RecordDecision(ctx, d)
 		if err != nil {
 			return err
 		}
 		if !first { // a concurrent delivery decided first: keep its decision
-			d, err = tx.GetDecision(ctx, key)
-			return err
+			if d, err = tx.GetDecision(ctx, key); err != nil {
+				return err
+			}
+			return sameRequest(d, digest)
 		}
 		return h.Audit.Append(ctx, tx, ev)
 	})
@@ -128,4 +142,26 @@ func (h *Handler) wake() {
 	if h.Wake != nil {
 		h.Wake()
 	}
+}
+
+// ReasonConflict refuses an event that reuses a decided request's source
+// and id with a different body or token.
+const ReasonConflict = "request_conflict"
+
+// Digest identifies a job request exactly: the SHA-256 of its data as Go
+// encodes it (fields in a fixed order, map keys sorted), token included.
+// Only the digest is stored, never the token.
+func Digest(r events.JobRequest) string {
+	b, _ := json.Marshal(r)
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// sameRequest refuses a redelivery whose body is not the one decided: an
+// approval belongs to one request, not to whatever reuses its id.
+func sameRequest(d store.Decision, digest string) error {
+	if d.RequestDigest != "" && d.RequestDigest != digest {
+		return fault.Permanentf(ReasonConflict, "event %s reuses a decided request's source and id with a different body or token", d.RequestID)
+	}
+	return nil
 }

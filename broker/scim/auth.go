@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -83,11 +84,13 @@ func (a *authenticator) hashes(ctx context.Context) [][sha256.Size]byte {
 	if a.file == nil {
 		return a.static
 	}
-	return append(a.file.hashes(ctx), a.static...)
+	return slices.Concat(a.file.hashes(ctx), a.static) // never append into the file's slice: requests run concurrently
 }
 
 // tokenFile is a file of tokens, re-read when its size or modification time
-// changes. If it cannot be read, the last good set stays in force.
+// changes. It fails closed: a missing or unreadable file accepts no token,
+// and a file with a bad line keeps only the tokens read before that it still
+// lists, so removing a token always revokes it.
 type tokenFile struct {
 	path string
 
@@ -101,11 +104,15 @@ func (f *tokenFile) hashes(ctx context.Context) [][sha256.Size]byte {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	fi, err := os.Stat(f.path)
-	if err == nil && (!fi.ModTime().Equal(f.mtime) || fi.Size() != f.size) {
+	switch {
+	case err != nil:
+		f.tokens, f.mtime, f.size = nil, time.Time{}, -1
+		err = fmt.Errorf("scim: tokens file: %w", err)
+	case !fi.ModTime().Equal(f.mtime) || fi.Size() != f.size:
 		err = f.loadLocked()
 	}
 	if err != nil {
-		zerolog.Ctx(ctx).Warn().Err(err).Msg("scim: tokens file unreadable; keeping the tokens read before")
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("scim: tokens file unusable; accepting only tokens it still lists")
 	}
 	return f.tokens
 }
@@ -118,30 +125,37 @@ func (f *tokenFile) load() error {
 
 func (f *tokenFile) loadLocked() error {
 	fi, err := os.Stat(f.path)
-	if err != nil {
-		return fmt.Errorf("scim: tokens file: %w", err)
+	if err == nil {
+		var b []byte
+		if b, err = os.ReadFile(f.path); err == nil {
+			return f.parseLocked(b, fi)
+		}
 	}
-	b, err := os.ReadFile(f.path)
-	if err != nil {
-		return fmt.Errorf("scim: tokens file: %w", err)
-	}
-	tokens, err := parseTokens(b)
-	if err != nil {
-		return fmt.Errorf("scim: tokens file %s: %w", f.path, err)
-	}
-	f.tokens = f.tokens[:0:0]
+	f.tokens, f.mtime, f.size = nil, time.Time{}, -1
+	return fmt.Errorf("scim: tokens file: %w", err)
+}
+
+func (f *tokenFile) parseLocked(b []byte, fi os.FileInfo) error {
+	tokens, perr := parseTokens(b)
+	fresh := make([][sha256.Size]byte, 0, len(tokens))
 	for _, t := range tokens {
-		f.tokens = append(f.tokens, sha256.Sum256([]byte(t)))
+		fresh = append(fresh, sha256.Sum256([]byte(t)))
 	}
 	f.mtime, f.size = fi.ModTime(), fi.Size()
+	if perr != nil {
+		f.tokens = slices.DeleteFunc(f.tokens, func(h [sha256.Size]byte) bool { return !slices.Contains(fresh, h) })
+		return fmt.Errorf("scim: tokens file %s: %w", f.path, perr)
+	}
+	f.tokens = fresh
 	return nil
 }
 
 // parseTokens reads tokens one per line; blank lines and lines starting
 // with # are skipped. A token shorter than MinTokenLength is an error that
-// names its line, never its text.
+// names its line, never its text; the valid tokens are returned with it.
 func parseTokens(b []byte) ([]string, error) {
 	var tokens []string
+	var first error
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
@@ -149,9 +163,15 @@ func parseTokens(b []byte) ([]string, error) {
 			continue
 		}
 		if err := checkToken(line); err != nil {
-			return nil, fmt.Errorf("line %d: %w", n, err)
+			if first == nil {
+				first = fmt.Errorf("line %d: %w", n, err)
+			}
+			continue
 		}
 		tokens = append(tokens, line)
 	}
-	return tokens, sc.Err()
+	if err := sc.Err(); err != nil && first == nil {
+		first = err
+	}
+	return tokens, first
 }

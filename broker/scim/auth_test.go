@@ -99,12 +99,23 @@ func TestTokenRotation(t *testing.T) {
 	if got, got2 := status(oldToken), status(newToken); got != http.StatusUnauthorized || got2 != http.StatusOK {
 		t.Errorf("after rotation: old token %d, new token %d, want 401 and 200", got, got2)
 	}
-	// An unreadable file keeps the last good tokens rather than lock out.
+	// A bad line keeps only the tokens the file still lists: a removal
+	// takes effect even when the edit leaves a typo behind.
+	write(newToken + "\nshort\n")
+	if got, got2 := status(oldToken), status(newToken); got != http.StatusUnauthorized || got2 != http.StatusOK {
+		t.Errorf("with a bad line: old token %d, new token %d, want 401 and 200", got, got2)
+	}
+	write("short\n")
+	if got := status(newToken); got != http.StatusUnauthorized {
+		t.Errorf("token removed in an edit with a bad line: %d, want 401", got)
+	}
+	// A file that vanished accepts nothing: fail closed.
+	write(newToken + "\n")
 	if err := os.Remove(file); err != nil {
 		t.Fatal(err)
 	}
-	if got := status(newToken); got != http.StatusOK {
-		t.Errorf("after the file vanished: new token %d, want 200", got)
+	if got := status(newToken); got != http.StatusUnauthorized {
+		t.Errorf("after the file vanished: new token %d, want 401", got)
 	}
 }
 

@@ -145,6 +145,10 @@ func (c Config) Validate() error {
 		if o.Issuer == "" || o.Audience == "" || (o.JWKSURL == "" && o.KeySet == nil) {
 			errs = append(errs, errors.New("scim: Config.OAuth needs Issuer, Audience and JWKSURL"))
 		}
+		if len(o.ClientIDs) == 0 {
+			// An authorization server shares one audience across its clients.
+			errs = append(errs, errors.New("scim: Config.OAuth needs ClientIDs: the clients allowed to provision"))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -54,16 +54,16 @@ func (o *oauthVerifier) verify(ctx context.Context, raw string) (string, error) 
 		Azp      string `json:"azp"`
 		AppID    string `json:"appid"`
 		Cid      string `json:"cid"`
-		Sub      string `json:"sub"`
 	}
 	if err := tok.Claims(&c); err != nil {
 		return "", fmt.Errorf("claims: %w", err)
 	}
-	client := firstOf(c.ClientID, c.Azp, c.AppID, c.Cid, c.Sub)
+	// Never sub: a user's ID token for the same audience would pass as a client.
+	client := firstOf(c.ClientID, c.Azp, c.AppID, c.Cid)
 	switch {
 	case client == "" || len(client) > 200 || strings.ContainsFunc(client, func(r rune) bool { return r < 0x20 || r == 0x7f }):
 		return "", errors.New("the token names no usable client id")
-	case o.clients != nil && !o.clients[client]:
+	case !o.clients[client]:
 		return "", fmt.Errorf("client %q is not allowed", client)
 	}
 	return client, nil

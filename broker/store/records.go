@@ -23,6 +23,10 @@ type Decision struct {
 	// credential may live (zero: no role cap).
 	MaxDuration        time.Duration
 	CredentialLifetime time.Duration
+	// RequestDigest identifies the exact request decided (a hash of its
+	// data, token included): a later event with the same key and another
+	// digest is not the same request.
+	RequestDigest string
 }
 
 // Job kinds.

@@ -24,6 +24,7 @@ func testDecisions(t *testing.T, s store.Store) {
 		// Caps of the approval survive a round trip (millisecond precision).
 		MaxDuration:        2 * time.Hour,
 		CredentialLifetime: 10*time.Minute + 500*time.Millisecond,
+		RequestDigest:      "sha256:0123abcd",
 	}
 	second := d
 	second.Outcome, second.Reasons = store.OutcomeDenied, nil

@@ -19,9 +19,9 @@ type Directory interface {
 type Entry struct {
 	UserID   string
 	UserName string // the directory's name for the principal (lower case)
-	Active bool // false once deprovisioned (leaver)
-	Locked bool // set by a leaver or an admin; a locked principal is denied
-	Groups []string
+	Active   bool   // false once deprovisioned (leaver)
+	Locked   bool   // set by a leaver or an admin; a locked principal is denied
+	Groups   []string
 }
 
 // ErrNotFound is returned (wrapped) by Directory.Lookup when the principal is

@@ -184,7 +184,7 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 		}
 	}
 	err := h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		acts := append([]events.RevokeAction(nil), actions...)
+		acts := append([]events.RevokeAction{}, actions...) // never null: the schema wants an array
 		for i, j := range jobs {
 			if actions[i].Outcome == events.ActionSucceeded {
 				if _, err := tx.UpdateJobState(ctx, j.RequestID, "CANCELLING", false, now); err != nil {

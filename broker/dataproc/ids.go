@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
 )
 
@@ -70,4 +71,18 @@ func labelValue(prefix, s string) string {
 		v = v[:63]
 	}
 	return strings.TrimRight(v, "-")
+}
+
+// Expected is the Submission a Submit of the request with this key and
+// target creates (or created): the ids are derived from the key, so the
+// broker can find, poll or cancel a workload whose submit answer it never
+// recorded (a worker killed between submit and record).
+func Expected(key string, t Target) Submission {
+	id := ID(key)
+	if t.Cluster == "" {
+		return Submission{Kind: KindBatch, Project: t.Project, Region: t.Region, DataprocID: id, DataprocRequestID: id,
+			Resource: fmt.Sprintf("projects/%s/locations/%s/batches/%s", t.Project, t.Region, id)}
+	}
+	return Submission{Kind: KindJob, Project: t.Project, Region: t.Region, DataprocID: id, DataprocRequestID: id,
+		Resource: fmt.Sprintf("projects/%s/regions/%s/jobs/%s", t.Project, t.Region, id)}
 }

@@ -23,7 +23,17 @@ const ReasonRevokedInFlight = "principal_locked_in_flight"
 // execute runs an approved request: mint, record the grant, submit, record
 // the job. A job already recorded means a previous delivery finished.
 func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequest, d store.Decision) error {
-	if done, err := h.submitted(ctx, e.ID(), d.RequestKey, d.Principal); done || err != nil {
+	if job, done, err := h.submitted(ctx, e.ID(), d.RequestKey, d.Principal); done || err != nil {
+		switch {
+		case fault.ReasonOf(err) == ReasonRevokedInFlight && done:
+			// Recorded by a delivery whose cancel of it failed: finish it.
+			if job.Ended || job.State == "CANCELLING" {
+				return nil
+			}
+			return h.cancelLocked(ctx, e, job)
+		case fault.ReasonOf(err) == ReasonRevokedInFlight:
+			return h.stopOrphan(ctx, e, req, d, err)
+		}
 		return err
 	}
 	cred, err := h.Minter.Mint(ctx, d.ServiceAccount, d.CredentialLifetime)
@@ -82,26 +92,29 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 	return h.recordJob(ctx, e, d, sub, req.Target.Cluster, cred.ServiceAccount)
 }
 
-// submitted reports whether a previous delivery already recorded the job.
-// A job recorded under the same id for another request (another source) is
-// a conflict, never this request's job.
-func (h *Handler) submitted(ctx context.Context, requestID, key, principal string) (bool, error) {
+// submitted returns the job a previous delivery recorded, if any, and
+// whether the principal is still allowed (ReasonRevokedInFlight if not). A
+// job recorded under the same id for another request (another source) is a
+// conflict, never this request's job.
+func (h *Handler) submitted(ctx context.Context, requestID, key, principal string) (store.Job, bool, error) {
+	var job store.Job
 	var done bool
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		j, err := tx.GetJob(ctx, requestID)
-		if err == nil && j.RequestKey != key {
+		switch {
+		case err == nil && j.RequestKey != key:
 			return fault.Permanentf(ReasonConflict, "request id %s already names another source's job", requestID)
-		}
-		if err == nil {
-			done = true
-			return nil
-		}
-		if !errors.Is(err, store.ErrNotFound) {
+		case err == nil:
+			job, done = j, true
+		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
 		return h.notLocked(ctx, tx, principal)
 	})
-	return done, err
+	if done && fault.ReasonOf(err) != ReasonRevokedInFlight {
+		err = nil // the job is recorded and its principal still allowed
+	}
+	return job, done, err
 }
 
 // notLocked refuses a principal the directory has locked or deactivated
@@ -138,6 +151,7 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 		DataprocID: sub.DataprocID, DataprocRequestID: sub.DataprocRequestID, Resource: sub.Resource,
 		State: "PENDING", NextPollAt: h.now(),
 	}
+	locked := false
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.GetJob(ctx, e.ID()); err == nil {
 			return nil // a concurrent delivery recorded it
@@ -145,6 +159,9 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 		if err := tx.PutJob(ctx, job); err != nil {
 			return err
 		}
+		// A lock committed while the submit was under way was cascaded
+		// before this job existed: stop the job here instead.
+		locked = fault.ReasonOf(h.notLocked(ctx, tx, d.Principal)) == ReasonRevokedInFlight
 		return h.Audit.Append(ctx, tx, ev)
 	})
 	if err != nil {
@@ -152,6 +169,9 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 	}
 	h.wake()
 	zerolog.Ctx(ctx).Info().Str("resource", sub.Resource).Msg("job submitted")
+	if locked {
+		return h.cancelLocked(ctx, e, job)
+	}
 	return nil
 }
 
@@ -165,4 +185,97 @@ func (h *Handler) closeGrant(ctx context.Context, id, reason string) {
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Str("grant", id).Msg("closing grant failed")
 	}
+}
+
+// stopOrphan handles a request refused in flight after a credential was
+// minted for it: an earlier delivery may have submitted the workload and
+// died before recording it. The workload's ids are derived from the
+// request, so it is cancelled if it exists and recorded, so that the
+// watcher follows it to its end. Then the refusal stands.
+func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobRequest, d store.Decision, refusal error) error {
+	var grants []store.Grant
+	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		grants, err = tx.GrantsByRequest(ctx, e.ID())
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if len(grants) == 0 || h.Canceller == nil {
+		return refusal // no credential was ever minted: nothing can have run
+	}
+	sub := dataproc.Expected(d.RequestKey, dataproc.Target(req.Target))
+	switch err := h.Canceller.Cancel(ctx, h.Caller, sub); {
+	case fault.ReasonOf(err) == dataproc.ReasonNotFound:
+		return refusal // the submit never reached Dataproc
+	case err != nil:
+		return err // retried: the workload may be running
+	}
+	job := store.Job{
+		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, Role: d.Role, ServiceAccount: d.ServiceAccount,
+		Kind: sub.Kind, Project: sub.Project, Region: sub.Region, Cluster: req.Target.Cluster,
+		DataprocID: sub.DataprocID, DataprocRequestID: sub.DataprocRequestID, Resource: sub.Resource,
+		State: "CANCELLING", NextPollAt: h.now(),
+	}
+	submitted, err := events.NewJobSubmitted(h.Source, events.JobSubmission{
+		RequestID: e.ID(), Kind: sub.Kind, Project: sub.Project, Region: sub.Region, Cluster: req.Target.Cluster,
+		Resource: sub.Resource, DataprocRequestID: sub.DataprocRequestID, ServiceAccount: d.ServiceAccount,
+	}, events.WithCause(e), events.WithSubject(e.ID()))
+	if err != nil {
+		return err
+	}
+	cancelled, err := h.cancelledEvent(e, job, "submitted before the principal was locked; cancelled")
+	if err != nil {
+		return err
+	}
+	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.GetJob(ctx, e.ID()); err == nil {
+			return nil
+		}
+		if err := tx.PutJob(ctx, job); err != nil {
+			return err
+		}
+		if err := h.Audit.Append(ctx, tx, submitted); err != nil {
+			return err
+		}
+		return h.Audit.Append(ctx, tx, cancelled)
+	})
+	if err != nil {
+		return err
+	}
+	h.wake()
+	zerolog.Ctx(ctx).Warn().Str("resource", sub.Resource).Msg("cancelled a workload submitted before its principal was locked")
+	return refusal
+}
+
+// cancelLocked cancels a just-recorded job whose principal is locked.
+func (h *Handler) cancelLocked(ctx context.Context, e event.Event, job store.Job) error {
+	if h.Canceller == nil {
+		return nil
+	}
+	if err := h.Canceller.Cancel(ctx, h.Caller, dataproc.Expected(job.RequestKey, dataproc.Target{
+		Project: job.Project, Region: job.Region, Cluster: job.Cluster})); err != nil {
+		return err // retried; the job is recorded, so the next delivery finds it
+	}
+	ev, err := h.cancelledEvent(e, job, "the principal was locked while the job was submitted; cancelled")
+	if err != nil {
+		return err
+	}
+	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, h.now()); err != nil {
+			return err
+		}
+		return h.Audit.Append(ctx, tx, ev)
+	})
+	if err == nil {
+		h.wake()
+	}
+	return err
+}
+
+func (h *Handler) cancelledEvent(e event.Event, job store.Job, detail string) (event.Event, error) {
+	return events.NewJobStateChanged(h.Source, events.StateChange{
+		RequestID: job.RequestID, Resource: job.Resource, PreviousState: job.State, State: "CANCELLING", Detail: detail,
+	}, events.WithCause(e), events.WithSubject(job.RequestID))
 }

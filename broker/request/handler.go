@@ -58,6 +58,12 @@ type Handler struct {
 	// Directory says the directory is the authority (as for the decider):
 	// a principal missing from it at execution time is refused.
 	Directory bool
+	// Canceller and Caller (the broker's own credential) stop a workload
+	// that was submitted for a principal locked meanwhile.
+	Canceller interface {
+		Cancel(ctx context.Context, c dataproc.Caller, sub dataproc.Submission) error
+	}
+	Caller dataproc.Caller
 	Source    string           // CloudEvents source of emitted events
 	Wake      func()           // wakes the outbox relay after a commit; may be nil
 	Now       func() time.Time // default time.Now

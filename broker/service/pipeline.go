@@ -143,7 +143,7 @@ func (b *Broker) buildExecution(ctx context.Context, p Pipeline, h *request.Hand
 	if err != nil {
 		return err
 	}
-	h.Minter, h.Submitter = minter, sub
+	h.Minter, h.Submitter, h.Canceller, h.Caller = minter, sub, sub, b.caller
 	b.parts.submitter, b.parts.watcher = sub, w
 	return nil
 }

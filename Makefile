@@ -3,12 +3,13 @@ GO        ?= go
 PKGS      ?= ./...
 DATA_DIR  ?= .iis
 BENCHTIME ?= 1s
+BENCH_E2E_N ?= 500x
 
 .DEFAULT_GOAL := help
 
 .PHONY: help
 help: ## List the targets.
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build the iis binary into bin/.
@@ -38,6 +39,14 @@ tidy-check: ## Fail if go mod tidy would change go.mod or go.sum.
 .PHONY: bench
 bench: ## Run the benchmarks (go test -bench, with -benchmem).
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+.PHONY: test-chaos
+test-chaos: ## Chaos test: iis dev + 3 `iis serve` on PostgreSQL, 1,000 requests, SIGKILLs, leavers (needs IIS_TEST_POSTGRES_DSN).
+	IIS_CHAOS=1 $(GO) test -count=1 -v -run '^TestChaos$$' -timeout 10m ./internal/chaos/
+
+.PHONY: bench-e2e
+bench-e2e: ## End-to-end decisions/s: transport ceiling, no-op broker, decide, execute; 1 and 3 workers; SQLite and PostgreSQL.
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_E2E_N) ./internal/throughput/
 
 .PHONY: fuzz
 fuzz: ## Fuzz the outside-facing decoders for 20s each.

@@ -64,9 +64,9 @@ type Handler struct {
 		Cancel(ctx context.Context, c dataproc.Caller, sub dataproc.Submission) error
 	}
 	Caller dataproc.Caller
-	Source    string           // CloudEvents source of emitted events
-	Wake      func()           // wakes the outbox relay after a commit; may be nil
-	Now       func() time.Time // default time.Now
+	Source string           // CloudEvents source of emitted events
+	Wake   func()           // wakes the outbox relay after a commit; may be nil
+	Now    func() time.Time // default time.Now
 }
 
 // Handle implements worker.Handler.

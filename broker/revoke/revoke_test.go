@@ -193,7 +193,9 @@ func TestMoverLosesGrantsNoLongerBound(t *testing.T) {
 func TestLeaverWithNothingRunning(t *testing.T) {
 	e := start(t)
 	e.SCIMDeactivate(e.scim, e.SCIMUserID(e.scim, "bob@example.com"))
-	ev := e.until(t, func(ev event.Event) bool { return ev.Type() == events.AccessRevoked || ev.Type() == events.EventRejected })
+	ev := e.until(t, func(ev event.Event) bool {
+		return ev.Type() == events.AccessRevoked || ev.Type() == events.EventRejected
+	})
 	rev, err := events.DecodeRevocation(ev)
 	if err != nil || len(rev.Actions) != 0 || rev.Principal.ID != "bob@example.com" {
 		t.Errorf("leaver with no jobs: %s %s (%v), want access revoked with no actions", ev.Type(), ev.Data(), err)

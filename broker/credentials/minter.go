@@ -9,6 +9,7 @@ import (
 
 	iamcredentials "cloud.google.com/go/iam/credentials/apiv1"
 	"cloud.google.com/go/iam/credentials/apiv1/credentialspb"
+	"github.com/dataproc-iis/iis/broker/backoff"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/googleapis/gax-go/v2"
 	"github.com/rs/zerolog"
@@ -99,7 +100,7 @@ func New(cfg Config, client TokenGenerator) (*Minter, error) {
 	}
 	m := &Minter{
 		client: client, maxLife: cfg.GlobalMaxLifetime, scopes: cfg.Scopes,
-		retry: cfg.Retry.withDefaults(), now: time.Now, sleep: sleep,
+		retry: cfg.Retry.Or(defaultRetry), now: time.Now, sleep: backoff.Sleep,
 	}
 	if m.maxLife == 0 {
 		m.maxLife = DefaultMaxLifetime
@@ -159,7 +160,7 @@ func (m *Minter) Mint(ctx context.Context, sa string, roleCap time.Duration) (Cr
 		if attempt >= m.retry.Attempts {
 			return Credential{}, fault.AsTransient(ReasonUnavailable, fmt.Errorf("%d attempts: %w", attempt, last))
 		}
-		wait := m.retry.backoff(attempt)
+		wait := m.retry.Delay(attempt)
 		log.Warn().Err(err).Str("service_account", sa).Int("attempt", attempt).Dur("backoff", wait).
 			Msg("iamcredentials.GenerateAccessToken failed, retrying")
 		if err := m.sleep(ctx, wait); err != nil {

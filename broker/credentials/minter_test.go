@@ -222,11 +222,11 @@ func TestConfigValidate(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
-	r := Retry{Initial: 100 * time.Millisecond, Max: time.Second}.withDefaults()
+	r := Retry{Initial: 100 * time.Millisecond, Max: time.Second}.Or(defaultRetry)
 	for n, ceiling := range []time.Duration{100, 200, 400, 800, 1000, 1000} {
 		ceiling *= time.Millisecond
 		for range 50 {
-			if d := r.backoff(n + 1); d < ceiling/2 || d > ceiling {
+			if d := r.Delay(n + 1); d < ceiling/2 || d > ceiling {
 				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", n+1, d, ceiling/2, ceiling)
 			}
 		}

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/backoff"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/googleapis/gax-go/v2"
 	"github.com/rs/zerolog"
@@ -28,48 +28,10 @@ const (
 )
 
 // Retry bounds the retries of transient Dataproc errors: exponential backoff
-// with jitter, a fixed number of attempts.
-type Retry struct {
-	Attempts int           // total attempts, first included; default 5
-	Initial  time.Duration // backoff ceiling before the second attempt; default 250ms
-	Max      time.Duration // largest backoff ceiling; default 10s
-}
+// with jitter, a fixed number of attempts (defaults: 5 attempts, 250ms, 10s).
+type Retry = backoff.Policy
 
-func (r Retry) withDefaults() Retry {
-	if r.Attempts == 0 {
-		r.Attempts = 5
-	}
-	if r.Initial == 0 {
-		r.Initial = 250 * time.Millisecond
-	}
-	if r.Max == 0 {
-		r.Max = 10 * time.Second
-	}
-	return r
-}
-
-// backoff returns the wait after failed attempt n (1-based): a random
-// duration in [ceiling/2, ceiling], the ceiling doubling from Initial up to Max.
-func (r Retry) backoff(n int) time.Duration {
-	ceiling := r.Initial
-	for i := 1; i < n && ceiling < r.Max; i++ {
-		ceiling *= 2
-	}
-	ceiling = min(ceiling, r.Max)
-	half := ceiling / 2
-	return half + rand.N(ceiling-half+1)
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+var defaultRetry = Retry{Attempts: 5, Initial: 250 * time.Millisecond, Max: 10 * time.Second}
 
 // noClientRetry turns off the generated clients' own retries: this package
 // owns the retry loop, its bounds, its rate limiting and its logging.
@@ -104,7 +66,7 @@ func (s *Submitter) call(ctx context.Context, name, region string, limited bool,
 		if attempt >= s.retry.Attempts {
 			return fmt.Errorf("%d attempts: %w", attempt, err)
 		}
-		wait := s.retry.backoff(attempt)
+		wait := s.retry.Delay(attempt)
 		zerolog.Ctx(ctx).Warn().Err(err).Str("region", region).Int("attempt", attempt).Dur("backoff", wait).
 			Msg(name + " failed, retrying")
 		if err := s.sleep(ctx, wait); err != nil {

@@ -8,6 +8,7 @@ import (
 
 	dataprocapi "cloud.google.com/go/dataproc/v2/apiv1"
 	"cloud.google.com/go/dataproc/v2/apiv1/dataprocpb"
+	"github.com/dataproc-iis/iis/broker/backoff"
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/googleapis/gax-go/v2"
@@ -93,7 +94,7 @@ func New(cfg Config) (*Submitter, error) {
 	}
 	s := &Submitter{
 		clients: cfg.Clients, limiter: cfg.Limiter, labelKey: cfg.LabelKey,
-		retry: cfg.Retry.withDefaults(), margin: cfg.ExpiryMargin, now: time.Now, sleep: sleep,
+		retry: cfg.Retry.Or(defaultRetry), margin: cfg.ExpiryMargin, now: time.Now, sleep: backoff.Sleep,
 	}
 	if s.limiter == nil {
 		l, err := NewLimiter(LimiterConfig{})

@@ -60,6 +60,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		err := tx.PutGrant(ctx, store.Grant{
 			ID: cred.Fingerprint, RequestID: e.ID(), Principal: d.Principal, Role: d.Role,
 			ServiceAccount: cred.ServiceAccount, ExpiresAt: cred.ExpireTime,
+			RequestKey: d.RequestKey, Project: req.Target.Project, Region: req.Target.Region, Cluster: req.Target.Cluster,
 		})
 		if err != nil {
 			return err

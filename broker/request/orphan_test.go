@@ -14,49 +14,165 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/events"
+	"github.com/dataproc-iis/iis/internal/brokertest"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
 	"github.com/dataproc-iis/iis/internal/devstack"
 )
 
-// TestLeaverDuringSubmitIsCancelled: the workload is created, then the
-// principal is locked (and the cascade finds nothing recorded), then the
-// submit's answer is lost for good. The redelivered request is refused in
-// flight, and the orphan workload it may have created is found by its
-// derived id, cancelled and recorded.
-func TestLeaverDuringSubmitIsCancelled(t *testing.T) {
-	created, release := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	hang := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		if !strings.HasSuffix(info.FullMethod, "/CreateBatch") {
-			return h(ctx, req)
-		}
-		first := false
-		once.Do(func() { first = true })
-		if first {
-			h(ctx, req) // the workload exists from here on
-			close(created)
-			<-release
-		}
-		return nil, status.Error(codes.Unavailable, "injected: the answer is lost")
+// holdCreate intercepts the first CreateBatch: it creates the workload
+// (before it signals held if createFirst, after release if not), and
+// holds the call until release. Every CreateBatch loses its answer.
+type holdCreate struct {
+	createFirst bool
+	held, gate  chan struct{}
+	first, open sync.Once
+}
+
+func newHold(t *testing.T, createFirst bool) *holdCreate {
+	h := &holdCreate{createFirst: createFirst, held: make(chan struct{}), gate: make(chan struct{})}
+	t.Cleanup(h.release) // a failed test must not leave the call hanging
+	return h
+}
+
+func (h *holdCreate) release() { h.open.Do(func() { close(h.gate) }) }
+
+func (h *holdCreate) intercept(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
+	if !strings.HasSuffix(info.FullMethod, "/CreateBatch") {
+		return next(ctx, req)
 	}
-	env, stack := startWith(t, dataprocserver.Timing{Pending: 10 * time.Millisecond, Running: time.Hour, Cancel: 20 * time.Millisecond},
-		func(c *devstack.Config) { c.DataprocInterceptors = []grpc.UnaryServerInterceptor{hang} },
+	first := false
+	h.first.Do(func() { first = true })
+	if first {
+		if h.createFirst {
+			next(ctx, req) // the workload exists from here on
+		}
+		close(h.held)
+		<-h.gate
+		if !h.createFirst {
+			next(ctx, req)
+		}
+	}
+	return nil, status.Error(codes.Unavailable, "injected: the answer is lost")
+}
+
+func startHeld(t *testing.T, h *holdCreate) (*brokertest.Env, *brokertest.Stack) {
+	return startWith(t, dataprocserver.Timing{Pending: 10 * time.Millisecond, Running: time.Hour, Cancel: 20 * time.Millisecond},
+		func(c *devstack.Config) { c.DataprocInterceptors = []grpc.UnaryServerInterceptor{h.intercept} },
 		func(c *service.Config) { c.Worker.MaxAttempts = 0 })
+}
+
+// revocation reads the audit stream up to the first access revoked,
+// keeping the events about request id in got.
+func revocation(t *testing.T, env *brokertest.Env, id string, got *[]event.Event) events.Revocation {
+	t.Helper()
+	deadline := time.After(wait)
+	for {
+		select {
+		case e := <-env.Audit:
+			if e.Extensions()[events.ExtRequestID] == id {
+				*got = append(*got, e)
+			}
+			if e.Type() != events.AccessRevoked {
+				continue
+			}
+			rev, err := events.DecodeRevocation(e)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return rev
+		case <-deadline:
+			t.Fatal("no access revoked")
+			return events.Revocation{}
+		}
+	}
+}
+
+// untilCancelled returns got and the events about request id read after
+// it, up to its CANCELLED state change.
+func untilCancelled(t *testing.T, env *brokertest.Env, id string, got []event.Event) []event.Event {
+	t.Helper()
+	cancelled := func(e event.Event) bool {
+		sc, err := events.DecodeStateChange(e)
+		return err == nil && sc.State == "CANCELLED"
+	}
+	for _, e := range got {
+		if cancelled(e) { // delivered before the access revoked
+			return got
+		}
+	}
+	return append(got, collect(t, env, id, cancelled)...)
+}
+
+func cancelActions(rev events.Revocation) string {
+	var s []string
+	for _, a := range rev.Actions {
+		if a.Kind == events.ActionCancelJob {
+			s = append(s, a.Outcome)
+		}
+	}
+	return strings.Join(s, " ")
+}
+
+// TestLeaverCancelsUnrecordedWorkload: the workload is created, then its
+// worker stalls before recording it (as if killed), then the principal is
+// locked. The cascade finds the workload through the request's grant,
+// cancels and records it, all before any redelivery: a short job cannot
+// run to its end in the meantime.
+func TestLeaverCancelsUnrecordedWorkload(t *testing.T) {
+	hold := newHold(t, true)
+	env, stack := startHeld(t, hold)
 	scimURL := env.SCIM()
 	req := jobRequest(t, stack.Token("erin@example.com"), "")
 	env.PublishEvent(req)
 	select {
-	case <-created:
+	case <-hold.held:
 	case <-time.After(wait):
 		t.Fatal("the batch was never created")
 	}
 	env.SCIMDeactivate(scimURL, env.SCIMUserID(scimURL, "erin@example.com"))
-	close(release)
+	var got []event.Event
+	rev := revocation(t, env, req.ID(), &got)
+	if acts := cancelActions(rev); acts != events.ActionSucceeded {
+		t.Errorf("cascade cancels = %q, want one succeeded (the unrecorded batch): %+v", acts, rev.Actions)
+	}
+	got = untilCancelled(t, env, req.ID(), got)
+	hold.release()
+	tr := trail(env.Trail(req.ID()))
+	for _, want := range []string{"job.submitted", "CANCELLING", "CANCELLED"} {
+		if !strings.Contains(tr, want) {
+			t.Errorf("trail %s (delivered %s) lacks %s", tr, trail(got), want)
+		}
+	}
+	if n := strings.Count(tr, "job.submitted"); n != 1 {
+		t.Errorf("trail %s: %d job.submitted, want 1", tr, n)
+	}
+}
 
-	got := collect(t, env, req.ID(), func(e event.Event) bool {
-		sc, err := events.DecodeStateChange(e)
-		return err == nil && sc.State == "CANCELLED"
-	})
+// TestLeaverDuringSubmitIsCancelled: the cascade runs while the submit is
+// on its way (Dataproc does not know the workload yet, so its cancel is
+// skipped), then the workload is created and the submit's answer is lost
+// for good. The redelivered request is refused in flight, and the orphan
+// workload is found by its derived id, cancelled and recorded.
+func TestLeaverDuringSubmitIsCancelled(t *testing.T) {
+	hold := newHold(t, false)
+	env, stack := startHeld(t, hold)
+	scimURL := env.SCIM()
+	req := jobRequest(t, stack.Token("erin@example.com"), "")
+	env.PublishEvent(req)
+	select {
+	case <-hold.held:
+	case <-time.After(wait):
+		t.Fatal("the submit never reached Dataproc")
+	}
+	env.SCIMDeactivate(scimURL, env.SCIMUserID(scimURL, "erin@example.com"))
+	var got []event.Event
+	rev := revocation(t, env, req.ID(), &got)
+	if acts := cancelActions(rev); acts != events.ActionSkipped {
+		t.Errorf("cascade cancels = %q, want one skipped (nothing submitted yet): %+v", acts, rev.Actions)
+	}
+	hold.release()
+
+	got = untilCancelled(t, env, req.ID(), got)
 	tr := trail(env.Trail(req.ID()))
 	for _, want := range []string{"job.submitted", "CANCELLING", "event.rejected.v1:principal_locked_in_flight", "CANCELLED"} {
 		if !strings.Contains(tr, want) {

@@ -29,7 +29,7 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 		user   events.User
 		groups []string
 		grants []store.Grant
-		jobs   []store.Job
+		work   []workload
 		checks []events.RevokeAction
 	)
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -63,21 +63,23 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 				}
 				grants = append(grants, g)
 				if j, err := tx.GetJob(ctx, g.RequestID); err == nil && !j.Ended {
-					jobs = append(jobs, j)
+					work = append(work, workload{job: j})
 				}
 			}
 		}
-		return nil
+		orphans, err := unrecordedWork(ctx, tx, grants, work)
+		work = append(work, orphans...)
+		return err
 	})
 	if err != nil || (len(checks) == 0 && len(grants) == 0) {
 		return err
 	}
-	actions, lastCancel := h.cancelAll(ctx, jobs)
+	actions, lastCancel := h.cancelAll(ctx, work)
 	if lastCancel.IsZero() {
 		lastCancel = h.now()
 	}
 	// finish pairs actions[i] with jobs[i]: the checks go after the jobs.
 	actions = append(actions, checks...)
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: "membership_removed"}
-	return h.finish(ctx, e, user, trigger, jobs, grants, actions, started, lastCancel, "mover: role no longer bound")
+	return h.finish(ctx, e, user, trigger, work, grants, actions, started, lastCancel, "mover: role no longer bound")
 }

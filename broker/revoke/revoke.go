@@ -92,7 +92,7 @@ func principals(u events.User) []string {
 
 func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChange) error {
 	started := h.now()
-	var jobs []store.Job
+	var work []workload
 	var grants []store.Grant
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		for _, p := range principals(uc.User) {
@@ -100,24 +100,26 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 			if err != nil {
 				return err
 			}
-			jobs = append(jobs, js...)
+			work = append(work, recorded(js)...)
 			gs, err := tx.ListActiveGrants(ctx, p, started)
 			if err != nil {
 				return err
 			}
 			grants = append(grants, gs...)
 		}
-		return nil
+		orphans, err := unrecordedWork(ctx, tx, grants, work)
+		work = append(work, orphans...)
+		return err
 	})
 	if err != nil {
 		return err
 	}
-	actions, lastCancel := h.cancelAll(ctx, jobs)
+	actions, lastCancel := h.cancelAll(ctx, work)
 	if lastCancel.IsZero() {
 		lastCancel = h.now()
 	}
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: action(e.Type())}
-	return h.finish(ctx, e, uc.User, trigger, jobs, grants, actions, started, lastCancel, "leaver: "+trigger.Action)
+	return h.finish(ctx, e, uc.User, trigger, work, grants, actions, started, lastCancel, "leaver: "+trigger.Action)
 }
 
 func action(typ string) string {
@@ -127,26 +129,31 @@ func action(typ string) string {
 	return "user_deactivated"
 }
 
-// cancelAll cancels every job concurrently and returns one action each and
-// when the last cancel call returned.
-func (h *Handler) cancelAll(ctx context.Context, jobs []store.Job) ([]events.RevokeAction, time.Time) {
+// cancelAll cancels every workload concurrently and returns one action
+// each and when the last cancel call returned. An unrecorded workload that
+// Dataproc does not know was never submitted: its action is skipped.
+func (h *Handler) cancelAll(ctx context.Context, work []workload) ([]events.RevokeAction, time.Time) {
 	n := h.Parallel
 	if n <= 0 {
 		n = 32
 	}
-	actions := make([]events.RevokeAction, len(jobs))
+	actions := make([]events.RevokeAction, len(work))
 	var mu sync.Mutex
 	var last time.Time
 	sem := make(chan struct{}, n)
 	var wg sync.WaitGroup
-	for i, j := range jobs {
+	for i, w := range work {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(i int, j store.Job) {
+		go func(i int, w workload) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a := events.RevokeAction{Kind: events.ActionCancelJob, Resource: j.Resource, Outcome: events.ActionSucceeded}
-			if err := h.Dataproc.Cancel(ctx, h.Caller, watch.Submission(j)); err != nil {
+			a := events.RevokeAction{Kind: events.ActionCancelJob, Resource: w.job.Resource, Outcome: events.ActionSucceeded}
+			switch err := h.Dataproc.Cancel(ctx, h.Caller, watch.Submission(w.job)); {
+			case err == nil:
+			case w.unrecorded && fault.ReasonOf(err) == dataproc.ReasonNotFound:
+				a.Outcome = events.ActionSkipped
+			default:
 				a.Outcome, a.Error = events.ActionFailed, truncate(err.Error(), 512)
 				if !fault.IsPermanent(err) {
 					a.Error = retryMark + a.Error
@@ -158,7 +165,7 @@ func (h *Handler) cancelAll(ctx context.Context, jobs []store.Job) ([]events.Rev
 				last = t
 			}
 			mu.Unlock()
-		}(i, j)
+		}(i, w)
 	}
 	wg.Wait()
 	return actions, last
@@ -168,12 +175,12 @@ func (h *Handler) cancelAll(ctx context.Context, jobs []store.Job) ([]events.Rev
 // finish returns an error and the cascade is retried.
 const retryMark = "\x00retry:"
 
-// finish revokes the grants, marks the cancelled jobs CANCELLING and audits
-// access revoked, all in one transaction. A failed cancel is reported and
+// finish revokes the grants, marks the cancelled jobs CANCELLING (recording
+// the unrecorded ones) and audits access revoked, all in one transaction. A failed cancel is reported and
 // also returned, so that the event is redelivered and the cancel retried
 // (repeating the cascade is harmless: cancels and revocations are
 // idempotent).
-func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig events.Trigger, jobs []store.Job,
+func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig events.Trigger, work []workload,
 	grants []store.Grant, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
 	now := h.now()
 	var failed []error
@@ -185,11 +192,17 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 	}
 	err := h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		acts := append([]events.RevokeAction{}, actions...) // never null: the schema wants an array
-		for i, j := range jobs {
-			if actions[i].Outcome == events.ActionSucceeded {
-				if _, err := tx.UpdateJobState(ctx, j.RequestID, "CANCELLING", false, now); err != nil {
-					return err
-				}
+		for i, w := range work {
+			var err error
+			switch {
+			case actions[i].Outcome != events.ActionSucceeded:
+			case w.unrecorded:
+				err = h.recordCancelled(ctx, tx, e, w.job)
+			default:
+				_, err = tx.UpdateJobState(ctx, w.job.RequestID, "CANCELLING", false, now)
+			}
+			if err != nil {
+				return err
 			}
 		}
 		for _, g := range grants {
@@ -222,7 +235,7 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 	if h.Wake != nil {
 		h.Wake()
 	}
-	zerolog.Ctx(ctx).Info().Str("user_id", u.ID).Str("trigger", trig.Action).Int("jobs_cancelled", len(jobs)).
+	zerolog.Ctx(ctx).Info().Str("user_id", u.ID).Str("trigger", trig.Action).Int("workloads", len(work)).
 		Int("grants_revoked", len(grants)).Dur("latency", lastCancel.Sub(e.Time())).Msg("access revoked")
 	return errors.Join(failed...)
 }

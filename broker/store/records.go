@@ -65,8 +65,15 @@ type Grant struct {
 	Principal      string
 	Role           string
 	ServiceAccount string
-	ExpiresAt      time.Time
-	RevokedAt      *time.Time
-	RevokeReason   string
-	CreatedAt      time.Time
+	// RequestKey and the target name the workload the grant was minted
+	// for (its Dataproc ids derive from the key): a cascade cancels it
+	// even when the submit was never recorded as a Job.
+	RequestKey   string
+	Project      string
+	Region       string
+	Cluster      string // "" for a batch
+	ExpiresAt    time.Time
+	RevokedAt    *time.Time
+	RevokeReason string
+	CreatedAt    time.Time
 }

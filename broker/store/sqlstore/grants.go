@@ -7,11 +7,13 @@ import (
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
-const grantCols = "id, request_id, principal, role, service_account, expires_at, revoked_at, revoke_reason, created_at"
+const grantCols = "id, request_id, principal, role, service_account, request_key, project, region, cluster, " +
+	"expires_at, revoked_at, revoke_reason, created_at"
 
 func scanGrant(r rowScanner) (store.Grant, error) {
 	var g store.Grant
-	err := r.Scan(&g.ID, &g.RequestID, &g.Principal, &g.Role, &g.ServiceAccount, timeCol{&g.ExpiresAt},
+	err := r.Scan(&g.ID, &g.RequestID, &g.Principal, &g.Role, &g.ServiceAccount,
+		&g.RequestKey, &g.Project, &g.Region, &g.Cluster, timeCol{&g.ExpiresAt},
 		nullTimeCol{&g.RevokedAt}, &g.RevokeReason, timeCol{&g.CreatedAt})
 	return g, err
 }
@@ -22,8 +24,9 @@ func (t *tx) PutGrant(ctx context.Context, g store.Grant) error {
 		return invalid("PutGrant: empty id, principal or expiry")
 	}
 	n, err := t.execCount(ctx, "sqlstore: PutGrant",
-		`INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		g.ID, g.RequestID, g.Principal, g.Role, g.ServiceAccount, t.d().timeArg(g.ExpiresAt),
+		`INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		g.ID, g.RequestID, g.Principal, g.Role, g.ServiceAccount,
+		g.RequestKey, g.Project, g.Region, g.Cluster, t.d().timeArg(g.ExpiresAt),
 		t.d().nullTimeArg(g.RevokedAt), g.RevokeReason, t.d().timeArg(t.s.now()))
 	if err == nil && n == 0 {
 		err = conflict("PutGrant: grant %q exists", g.ID)

@@ -14,7 +14,8 @@ func testGrants(t *testing.T, s store.Store) {
 	now := at("2030-01-01T12:00:00Z")
 	grant := func(id, principal, request string, expires time.Time) store.Grant {
 		return store.Grant{ID: id, RequestID: request, Principal: principal, Role: "etl",
-			ServiceAccount: "etl@p.iam.gserviceaccount.com", ExpiresAt: expires}
+			ServiceAccount: "etl@p.iam.gserviceaccount.com", ExpiresAt: expires,
+			RequestKey: "//src\x00" + request, Project: "p", Region: "europe-west1", Cluster: "etl-" + request}
 	}
 	g1 := grant("sha256:aa", "alice", "r1", now.Add(10*time.Minute))
 	g2 := grant("sha256:bb", "alice", "r2", now.Add(5*time.Minute))

@@ -1,0 +1,98 @@
+package revoke
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// workload is a job the cascade cancels: one the store records, or one an
+// active grant may have started without a record. A worker that dies
+// between Dataproc's answer and its write leaves such a workload running,
+// and its redelivery may come only after the workload has run; so the
+// cascade looks for it by the ids the request key derives.
+type workload struct {
+	job        store.Job
+	unrecorded bool
+}
+
+func recorded(jobs []store.Job) []workload {
+	ws := make([]workload, len(jobs))
+	for i, j := range jobs {
+		ws[i] = workload{job: j}
+	}
+	return ws
+}
+
+// unrecordedWork returns, once per request, the workload each grant may
+// have started when the store has no job for its request. A grant from
+// before its target was recorded (migration 0005) yields nothing.
+func unrecordedWork(ctx context.Context, tx store.Tx, grants []store.Grant, known []workload) ([]workload, error) {
+	seen := map[string]bool{}
+	for _, w := range known {
+		seen[w.job.RequestID] = true
+	}
+	var ws []workload
+	for _, g := range grants {
+		if seen[g.RequestID] || g.RequestKey == "" || g.Project == "" || g.Region == "" {
+			continue
+		}
+		seen[g.RequestID] = true
+		_, err := tx.GetJob(ctx, g.RequestID)
+		switch {
+		case err == nil:
+			continue // recorded: listed with the active jobs, or ended
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, err
+		}
+		sub := dataproc.Expected(g.RequestKey, dataproc.Target{Project: g.Project, Region: g.Region, Cluster: g.Cluster})
+		ws = append(ws, workload{unrecorded: true, job: store.Job{
+			RequestID: g.RequestID, RequestKey: g.RequestKey, Principal: g.Principal, Role: g.Role,
+			ServiceAccount: g.ServiceAccount, Kind: sub.Kind, Project: g.Project, Region: g.Region, Cluster: g.Cluster,
+			DataprocID: sub.DataprocID, DataprocRequestID: sub.DataprocRequestID, Resource: sub.Resource,
+			State: "CANCELLING",
+		}})
+	}
+	return ws, nil
+}
+
+// recordCancelled writes a workload the cascade found and cancelled
+// without a record: the job (so the watcher follows it to its end and a
+// redelivery of its request finds it) and its submission and cancel, in
+// the request's audit trail. A worker that recorded it meanwhile wins.
+func (h *Handler) recordCancelled(ctx context.Context, tx store.Tx, cause event.Event, j store.Job) error {
+	if _, err := tx.GetJob(ctx, j.RequestID); err == nil {
+		_, err := tx.UpdateJobState(ctx, j.RequestID, "CANCELLING", false, h.now())
+		return err
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	j.NextPollAt = h.now()
+	if err := tx.PutJob(ctx, j); err != nil {
+		return err
+	}
+	opts := []events.Option{events.WithCause(cause), events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID)}
+	submitted, err := events.NewJobSubmitted(h.Source, events.JobSubmission{
+		RequestID: j.RequestID, Kind: j.Kind, Project: j.Project, Region: j.Region, Cluster: j.Cluster,
+		Resource: j.Resource, DataprocRequestID: j.DataprocRequestID, ServiceAccount: j.ServiceAccount,
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	if err := h.Audit.Append(ctx, tx, submitted); err != nil {
+		return err
+	}
+	cancelled, err := events.NewJobStateChanged(h.Source, events.StateChange{
+		RequestID: j.RequestID, Resource: j.Resource, PreviousState: "STATE_UNSPECIFIED", State: "CANCELLING",
+		Detail: "submitted under a revoked grant but never recorded (its worker stopped); found by its derived id and cancelled",
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	return h.Audit.Append(ctx, tx, cancelled)
+}

@@ -15,6 +15,7 @@ func scanGrant(r rowScanner) (store.Grant, error) {
 	err := r.Scan(&g.ID, &g.RequestID, &g.Principal, &g.Role, &g.ServiceAccount,
 		&g.RequestKey, &g.Project, &g.Region, &g.Cluster, timeCol{&g.ExpiresAt},
 		nullTimeCol{&g.RevokedAt}, &g.RevokeReason, timeCol{&g.CreatedAt})
+	g.RequestKey = decodeKey(g.RequestKey)
 	return g, err
 }
 
@@ -26,7 +27,7 @@ func (t *tx) PutGrant(ctx context.Context, g store.Grant) error {
 	n, err := t.execCount(ctx, "sqlstore: PutGrant",
 		`INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		g.ID, g.RequestID, g.Principal, g.Role, g.ServiceAccount,
-		g.RequestKey, g.Project, g.Region, g.Cluster, t.d().timeArg(g.ExpiresAt),
+		encodeKey(g.RequestKey), g.Project, g.Region, g.Cluster, t.d().timeArg(g.ExpiresAt),
 		t.d().nullTimeArg(g.RevokedAt), g.RevokeReason, t.d().timeArg(t.s.now()))
 	if err == nil && n == 0 {
 		err = conflict("PutGrant: grant %q exists", g.ID)

@@ -30,6 +30,7 @@ type Store interface {
 	View(ctx context.Context, fn func(ctx context.Context, tx Tx) error) error
 
 	Outbox
+	JobClaims
 
 	// Close releases the database; call it once every transaction has ended.
 	Close() error
@@ -179,6 +180,18 @@ type Jobs interface {
 	// updates without a change (for backoff) and resets on a change. An ended
 	// job is terminal: updating it changes nothing and reports false.
 	UpdateJobState(ctx context.Context, requestID, state string, ended bool, nextPoll time.Time) (changed bool, err error)
+}
+
+// JobClaims hands each due job to one watcher at a time, so that watchers
+// on several workers do not poll Dataproc for the same job.
+type JobClaims interface {
+	// ClaimDueJobs picks up to limit jobs not ended whose NextPollAt is not
+	// after now, soonest due first, moves their NextPollAt to now+lease in
+	// the same statement and returns them (carrying the new time) in
+	// RequestID order: concurrent callers get disjoint jobs. The claimant reschedules each
+	// job with UpdateJobState; a job whose claimant died is due again when
+	// the lease runs out.
+	ClaimDueJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
 }
 
 // Grants tracks the short-lived credentials the broker issued, by

@@ -4,5 +4,8 @@
 // one stopped. Each poll that sees a new state publishes `job state changed`
 // (in the same transaction as the new state); a job that ends has its grants
 // closed, and a job that outruns its approved duration is cancelled.
-// Polling backs off while nothing changes.
+// Polling backs off while nothing changes. Watchers on several workers
+// share the jobs: each round claims the due jobs (store.JobClaims, SKIP
+// LOCKED on PostgreSQL) for a lease, so each job is polled by one watcher,
+// and a watcher that dies only delays its jobs until the lease runs out.
 package watch

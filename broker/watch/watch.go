@@ -35,6 +35,10 @@ type Config struct {
 	MinBackoff time.Duration // first poll delay after a poll without change; default 2s
 	MaxBackoff time.Duration // poll delay cap; default 1m
 	Batch      int           // jobs per round; default 100
+	// Lease is how long a claimed job is left to this watcher: a watcher
+	// that dies mid-round delays its jobs' next poll by at most this much.
+	// Default 30s.
+	Lease time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -49,6 +53,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.Batch <= 0 {
 		c.Batch = 100
+	}
+	if c.Lease <= 0 {
+		c.Lease = 30 * time.Second
 	}
 }
 
@@ -93,14 +100,10 @@ func (w *Watcher) Run(ctx context.Context) error {
 	}
 }
 
-// Poll checks every job that is due and returns how many changed state.
+// Poll claims the jobs that are due (watchers on other workers skip them),
+// checks each, and returns how many changed state.
 func (w *Watcher) Poll(ctx context.Context) (int, error) {
-	var jobs []store.Job
-	err := w.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		jobs, err = tx.ListActiveJobs(ctx, w.Now(), w.cfg.Batch)
-		return err
-	})
+	jobs, err := w.store.ClaimDueJobs(ctx, w.Now(), w.cfg.Lease, w.cfg.Batch)
 	if err != nil {
 		return 0, err
 	}

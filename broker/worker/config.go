@@ -26,6 +26,11 @@ type Config struct {
 	NumGoroutines int
 	// ShutdownTimeout bounds how long shutdown waits for in-flight messages.
 	ShutdownTimeout time.Duration
+	// MaxAckExtension bounds each extension of a held message's ack
+	// deadline (10s to 600s; 0: the client's default, which follows the
+	// 99th percentile of handling times). It is how soon the messages of a
+	// worker that died are delivered to another.
+	MaxAckExtension time.Duration
 }
 
 // DefaultConfig returns the defaults documented in the README.
@@ -38,6 +43,7 @@ func DefaultConfig() Config {
 		MaxOutstandingMessages: 100,
 		NumGoroutines:          4,
 		ShutdownTimeout:        30 * time.Second,
+		MaxAckExtension:        10 * time.Second,
 	}
 }
 
@@ -58,6 +64,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("worker: ShutdownTimeout must be positive"))
+	}
+	if c.MaxAckExtension != 0 && (c.MaxAckExtension < 10*time.Second || c.MaxAckExtension > 600*time.Second) {
+		errs = append(errs, errors.New("worker: MaxAckExtension must be 0 or between 10s and 600s"))
 	}
 	return errors.Join(errs...)
 }

@@ -30,6 +30,7 @@ func New(cfg Config, c *pubsub.Client, proc *Processor, subs ...string) (*Worker
 		s := c.Subscriber(id)
 		s.ReceiveSettings.MaxOutstandingMessages = cfg.MaxOutstandingMessages
 		s.ReceiveSettings.NumGoroutines = cfg.NumGoroutines
+		s.ReceiveSettings.MaxDurationPerAckExtension = cfg.MaxAckExtension
 		// A negative timeout selects the client's graceful shutdown, which
 		// waits for callbacks and flushes their acks before Receive
 		// returns; the timed mode returns before acks are sent. Run bounds

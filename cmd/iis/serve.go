@@ -51,6 +51,7 @@ func (s *brokerSettings) register(f flags) {
 	f.Duration(&s.Watch.Interval, "poll-interval", "IIS_POLL_INTERVAL", time.Second, "how often the job watcher looks for jobs due a poll")
 	f.Duration(&s.Watch.MinBackoff, "poll-backoff-min", "IIS_POLL_BACKOFF_MIN", 2*time.Second, "first delay between polls of a job whose state did not change")
 	f.Duration(&s.Watch.MaxBackoff, "poll-backoff-max", "IIS_POLL_BACKOFF_MAX", time.Minute, "longest delay between polls of a job")
+	f.Duration(&s.Worker.MaxAckExtension, "max-ack-extension", "IIS_MAX_ACK_EXTENSION", d.MaxAckExtension, "longest single extension of a held message's lease: how soon a dead worker's messages go to another (10s-600s, 0: client default)")
 	f.Duration(&s.Worker.ShutdownTimeout, "shutdown-timeout", "IIS_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "how long shutdown waits for in-flight messages")
 }
 

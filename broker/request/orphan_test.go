@@ -113,48 +113,13 @@ func cancelActions(rev events.Revocation) string {
 	return strings.Join(s, " ")
 }
 
-// TestLeaverCancelsUnrecordedWorkload: the workload is created, then its
-// worker stalls before recording it (as if killed), then the principal is
-// locked. The cascade finds the workload through the request's grant,
-// cancels and records it, all before any redelivery: a short job cannot
-// run to its end in the meantime.
-func TestLeaverCancelsUnrecordedWorkload(t *testing.T) {
-	hold := newHold(t, true)
-	env, stack := startHeld(t, hold)
-	scimURL := env.SCIM()
-	req := jobRequest(t, stack.Token("erin@example.com"), "")
-	env.PublishEvent(req)
-	select {
-	case <-hold.held:
-	case <-time.After(wait):
-		t.Fatal("the batch was never created")
-	}
-	env.SCIMDeactivate(scimURL, env.SCIMUserID(scimURL, "erin@example.com"))
-	var got []event.Event
-	rev := revocation(t, env, req.ID(), &got)
-	if acts := cancelActions(rev); acts != events.ActionSucceeded {
-		t.Errorf("cascade cancels = %q, want one succeeded (the unrecorded batch): %+v", acts, rev.Actions)
-	}
-	got = untilCancelled(t, env, req.ID(), got)
-	hold.release()
-	tr := trail(env.Trail(req.ID()))
-	for _, want := range []string{"job.submitted", "CANCELLING", "CANCELLED"} {
-		if !strings.Contains(tr, want) {
-			t.Errorf("trail %s (delivered %s) lacks %s", tr, trail(got), want)
-		}
-	}
-	if n := strings.Count(tr, "job.submitted"); n != 1 {
-		t.Errorf("trail %s: %d job.submitted, want 1", tr, n)
-	}
-}
-
-// TestLeaverDuringSubmitIsCancelled: the cascade runs while the submit is
-// on its way (Dataproc does not know the workload yet, so its cancel is
-// skipped), then the workload is created and the submit's answer is lost
-// for good. The redelivered request is refused in flight, and the orphan
-// workload is found by its derived id, cancelled and recorded.
-func TestLeaverDuringSubmitIsCancelled(t *testing.T) {
-	hold := newHold(t, false)
+// leaveDuringSubmit publishes erin's request, holds its CreateBatch (the
+// workload created before the hold if createFirst), deactivates erin over
+// SCIM and returns the cascade's access revoked and the request's events
+// read so far. The submit is still held: call hold.release.
+func leaveDuringSubmit(t *testing.T, createFirst bool) (*brokertest.Env, *holdCreate, event.Event, events.Revocation, []event.Event) {
+	t.Helper()
+	hold := newHold(t, createFirst)
 	env, stack := startHeld(t, hold)
 	scimURL := env.SCIM()
 	req := jobRequest(t, stack.Token("erin@example.com"), "")
@@ -167,16 +132,50 @@ func TestLeaverDuringSubmitIsCancelled(t *testing.T) {
 	env.SCIMDeactivate(scimURL, env.SCIMUserID(scimURL, "erin@example.com"))
 	var got []event.Event
 	rev := revocation(t, env, req.ID(), &got)
+	return env, hold, req, rev, got
+}
+
+// checkTrail reports what the request's audit trail lacks of want.
+func checkTrail(t *testing.T, env *brokertest.Env, id string, got []event.Event, want ...string) string {
+	t.Helper()
+	tr := trail(env.Trail(id))
+	for _, w := range want {
+		if !strings.Contains(tr, w) {
+			t.Errorf("trail %s (delivered %s) lacks %s", tr, trail(got), w)
+		}
+	}
+	return tr
+}
+
+// TestLeaverCancelsUnrecordedWorkload: the workload is created, then its
+// worker stalls before recording it (as if killed), then the principal is
+// locked. The cascade finds the workload through the request's grant,
+// cancels and records it, all before any redelivery: a short job cannot
+// run to its end in the meantime.
+func TestLeaverCancelsUnrecordedWorkload(t *testing.T) {
+	env, hold, req, rev, got := leaveDuringSubmit(t, true)
+	if acts := cancelActions(rev); acts != events.ActionSucceeded {
+		t.Errorf("cascade cancels = %q, want one succeeded (the unrecorded batch): %+v", acts, rev.Actions)
+	}
+	got = untilCancelled(t, env, req.ID(), got)
+	hold.release()
+	tr := checkTrail(t, env, req.ID(), got, "job.submitted", "CANCELLING", "CANCELLED")
+	if n := strings.Count(tr, "job.submitted"); n != 1 {
+		t.Errorf("trail %s: %d job.submitted, want 1", tr, n)
+	}
+}
+
+// TestLeaverDuringSubmitIsCancelled: the cascade runs while the submit is
+// on its way (Dataproc does not know the workload yet, so its cancel is
+// skipped), then the workload is created and the submit's answer is lost
+// for good. The redelivered request is refused in flight, and the orphan
+// workload is found by its derived id, cancelled and recorded.
+func TestLeaverDuringSubmitIsCancelled(t *testing.T) {
+	env, hold, req, rev, got := leaveDuringSubmit(t, false)
 	if acts := cancelActions(rev); acts != events.ActionSkipped {
 		t.Errorf("cascade cancels = %q, want one skipped (nothing submitted yet): %+v", acts, rev.Actions)
 	}
 	hold.release()
-
 	got = untilCancelled(t, env, req.ID(), got)
-	tr := trail(env.Trail(req.ID()))
-	for _, want := range []string{"job.submitted", "CANCELLING", "event.rejected.v1:principal_locked_in_flight", "CANCELLED"} {
-		if !strings.Contains(tr, want) {
-			t.Errorf("trail %s (delivered %s) lacks %s", tr, trail(got), want)
-		}
-	}
+	checkTrail(t, env, req.ID(), got, "job.submitted", "CANCELLING", "event.rejected.v1:principal_locked_in_flight", "CANCELLED")
 }

@@ -13,7 +13,8 @@ import (
 //	decide     + the decision: token, directory, policy
 //	execute    + mint, submit and watch the job (decisions/s while running jobs)
 //
-// SQLite runs one worker only: it is a single-node store.
+// Several workers on SQLite share one file on one machine (WAL, one
+// writer at a time); on PostgreSQL they may run anywhere.
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, c := range []struct {
 		mode    mode
@@ -21,11 +22,11 @@ func BenchmarkEndToEnd(b *testing.B) {
 		workers []int
 	}{
 		{transportOnly, "", []int{1, 3}},
-		{noop, "sqlite", []int{1}},
+		{noop, "sqlite", []int{1, 3}},
 		{noop, "postgres", []int{1, 3}},
-		{decide, "sqlite", []int{1}},
+		{decide, "sqlite", []int{1, 3}},
 		{decide, "postgres", []int{1, 3}},
-		{execute, "sqlite", []int{1}},
+		{execute, "sqlite", []int{1, 3}},
 		{execute, "postgres", []int{1, 3}},
 	} {
 		for _, w := range c.workers {

@@ -83,44 +83,51 @@ func testConcurrentClaim(t *testing.T, s store.Store) {
 		ms = append(ms, msg("audit", fmt.Sprintf("m%d", i)))
 	}
 	enqueue(t, s, ms...)
+	n := claimAll(t, func(ctx context.Context, w int) ([]int64, error) {
+		got, err := s.ClaimOutbox(ctx, fmt.Sprintf("relay-%d", w), 7, time.Hour)
+		if err != nil || len(got) == 0 {
+			return nil, err
+		}
+		return ids(got), s.MarkSent(ctx, ids(got)...)
+	})
+	if n != total {
+		t.Errorf("relays claimed %d messages, want %d", n, total)
+	}
+}
+
+// claimAll runs claim on every worker at once until it returns nothing,
+// fails the test if two claims returned one key, and returns how many keys
+// were claimed.
+func claimAll[K comparable](t *testing.T, claim func(ctx context.Context, worker int) ([]K, error)) int {
+	t.Helper()
 	var (
 		mu      sync.Mutex
-		claimed = map[int64]string{}
+		claimed = map[K]int{}
 		g       errgroup.Group
 	)
 	for w := range workers {
-		owner := fmt.Sprintf("relay-%d", w)
 		g.Go(func() error {
-			ctx := context.Background()
 			for {
-				got, err := s.ClaimOutbox(ctx, owner, 7, time.Hour)
-				if err != nil {
+				got, err := claim(context.Background(), w)
+				if err != nil || len(got) == 0 {
 					return err
-				}
-				if len(got) == 0 {
-					return nil
 				}
 				mu.Lock()
-				for _, m := range got {
-					if prev, dup := claimed[m.ID]; dup {
+				for _, k := range got {
+					if prev, dup := claimed[k]; dup {
 						mu.Unlock()
-						return fmt.Errorf("message %d claimed by %s and %s", m.ID, prev, owner)
+						return fmt.Errorf("%v claimed by workers %d and %d", k, prev, w)
 					}
-					claimed[m.ID] = owner
+					claimed[k] = w
 				}
 				mu.Unlock()
-				if err := s.MarkSent(ctx, ids(got)...); err != nil {
-					return err
-				}
 			}
 		})
 	}
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)
 	}
-	if len(claimed) != total {
-		t.Errorf("relays claimed %d messages, want %d", len(claimed), total)
-	}
+	return len(claimed)
 }
 
 func testConcurrentMarkProcessed(t *testing.T, s store.Store) {

@@ -64,6 +64,7 @@ type Result struct {
 	MultiWorkload  int // requests with more than one workload
 	Orphans        int // workloads that belong to no request of the run
 	LeaverJobs     int // workloads of leavers
+	LeaverFound    int // of those, found unrecorded by the cascade
 	LeaverStopped  int // ... cancelled
 	LeaverActive   int // ... still pending or running at the end
 	LeaverRanOn    int // ... that ran to success after the revocation finished
@@ -225,6 +226,9 @@ func checkLeavers(res *Result, problem func(string, ...any), run Run, perRequest
 			continue
 		}
 		revoked := firstRevocation(run.Audit, p)
+		if t := run.Audit.Trails[id]; t != nil {
+			res.LeaverFound += t.Found
+		}
 		for _, w := range perRequest[id] {
 			res.LeaverJobs++
 			switch {

@@ -29,6 +29,7 @@ func (r Result) Print(w io.Writer) {
 	row("leavers with access.revoked", r.LeaversRevoked, r.Leavers)
 	row("leaver workloads", r.LeaverJobs, "")
 	row("  cancelled or failed", r.LeaverStopped, "")
+	row("  found unrecorded and cancelled by the cascade", r.LeaverFound, "")
 	row("  still pending or running", r.LeaverActive, 0)
 	row("  ran to success after the revocation", r.LeaverRanOn, 0)
 	row("leaver requests approved after the lock", r.LateApprovals, "")

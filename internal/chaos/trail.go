@@ -12,13 +12,16 @@ import (
 
 // Trail is what the audit chain says about one job request.
 type Trail struct {
-	Outcomes   []string  // job.approved / job.denied, in chain order
-	DecidedAt  time.Time // decision time of the first decision
-	Issued     int       // credential.issued
-	Submitted  int       // job.submitted
-	Ended      int       // job.state_changed events that end the job
-	EndState   string    // the state of the last of those
-	Rejections []string  // reasons of event.rejected about the request
+	Outcomes  []string  // job.approved / job.denied, in chain order
+	DecidedAt time.Time // decision time of the first decision
+	Issued    int       // credential.issued
+	Submitted int       // job.submitted
+	// Found counts job.submitted caused by an identity event: a workload
+	// whose worker died before recording it, found by a revocation cascade.
+	Found      int
+	Ended      int      // job.state_changed events that end the job
+	EndState   string   // the state of the last of those
+	Rejections []string // reasons of event.rejected about the request
 }
 
 // Audit is the audit chain read back and grouped.
@@ -91,6 +94,9 @@ func (a *Audit) add(e event.Event) error {
 		t.Issued++
 	case events.JobSubmitted:
 		t.Submitted++
+		if cause, _ := e.Extensions()[events.ExtCausationID].(string); cause != id {
+			t.Found++
+		}
 	case events.JobStateChanged:
 		sc, err := events.DecodeStateChange(e)
 		if err != nil {

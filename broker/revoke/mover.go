@@ -78,7 +78,7 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 	if lastCancel.IsZero() {
 		lastCancel = h.now()
 	}
-	// finish pairs actions[i] with jobs[i]: the checks go after the jobs.
+	// finish pairs actions[i] with work[i]: the checks go after the cancels.
 	actions = append(actions, checks...)
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: "membership_removed"}
 	return h.finish(ctx, e, user, trigger, work, grants, actions, started, lastCancel, "mover: role no longer bound")

@@ -188,9 +188,9 @@ type JobClaims interface {
 	// ClaimDueJobs picks up to limit jobs not ended whose NextPollAt is not
 	// after now, soonest due first, moves their NextPollAt to now+lease in
 	// the same statement and returns them (carrying the new time) in
-	// RequestID order: concurrent callers get disjoint jobs. The claimant reschedules each
-	// job with UpdateJobState; a job whose claimant died is due again when
-	// the lease runs out.
+	// RequestID order: concurrent callers get disjoint jobs. The claimant
+	// reschedules each job with UpdateJobState; a job whose claimant died
+	// is due again when the lease runs out.
 	ClaimDueJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
 }
 

@@ -1,10 +1,6 @@
 package scim_test
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,8 +8,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-jose/go-jose/v4"
 
 	"github.com/dataproc-iis/iis/broker/scim"
 )
@@ -153,47 +147,11 @@ func TestTokenConfig(t *testing.T) {
 }
 
 func TestOAuth(t *testing.T) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jwks := jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "ES256", Use: "sig"}}}
-	keys := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		json.NewEncoder(w).Encode(jwks)
-	}))
-	t.Cleanup(keys.Close)
-	const issuer = "https://example.okta.com/oauth2/default"
-	e := newEnv(t, func(c *scim.Config) {
-		c.OAuth = &scim.OAuthConfig{Issuer: issuer, Audience: "api://iis-scim", JWKSURL: keys.URL, ClientIDs: []string{"0oa-okta-client"}}
-	})
-	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: key, KeyID: "k1"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	otherSigner, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: other, KeyID: "k1"}}, nil)
-	mint := func(s jose.Signer, claims map[string]any) string {
-		t.Helper()
-		c := map[string]any{"iss": issuer, "aud": "api://iis-scim", "cid": "0oa-okta-client", "sub": "0oa-okta-client",
-			"iat": received.Add(-time.Minute).Unix(), "exp": received.Add(time.Hour).Unix(), "scp": []string{"scim"}}
-		for k, v := range claims {
-			if v == nil {
-				delete(c, k)
-			} else {
-				c[k] = v
-			}
-		}
-		b, _ := json.Marshal(c)
-		jws, err := s.Sign(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tok, err := jws.CompactSerialize()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	idp := newIdP(t)
+	signer := idp.signer("k1", true)
+	otherSigner := idp.signer("k1", false) // same key id, key not published
+	e := newEnv(t, func(c *scim.Config) { c.OAuth = idp.config() })
+	mint := idp.mint
 	tests := []struct {
 		name   string
 		token  string

@@ -4,7 +4,8 @@
 //
 // The Server is an http.Handler with a front layer that authenticates the
 // client (bearer tokens compared in constant time, or OAuth 2.0
-// client-credentials JWTs), limits request bodies and per-client request
+// client-credentials JWTs checked by go-oidc against a key set whose
+// fetches are rate limited), limits request bodies and per-client request
 // rates, normalises the request path and strips any password from the body
 // before anything else reads it. Discovery (/ServiceProviderConfig,
 // /ResourceTypes, /Schemas), the schema definitions and the SCIM error body

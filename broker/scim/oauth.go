@@ -22,10 +22,9 @@ type oauthVerifier struct {
 func newOAuth(cfg OAuthConfig, now func() time.Time) *oauthVerifier {
 	ks := cfg.KeySet
 	if ks == nil {
-		// The key set fetches the JWKS lazily and caches it; its context
-		// only carries the HTTP client.
-		ctx := oidc.ClientContext(context.Background(), &http.Client{Timeout: 10 * time.Second})
-		ks = oidc.NewRemoteKeySet(ctx, cfg.JWKSURL)
+		// Fetched lazily, cached, refreshed on an unknown key id at most
+		// once per interval.
+		ks = newJWKSKeySet(cfg.JWKSURL, &http.Client{Timeout: 10 * time.Second}, now)
 	}
 	o := &oauthVerifier{
 		v: oidc.NewVerifier(cfg.Issuer, ks, &oidc.Config{

@@ -192,6 +192,10 @@ type JobClaims interface {
 	// reschedules each job with UpdateJobState; a job whose claimant died
 	// is due again when the lease runs out.
 	ClaimDueJobs(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]Job, error)
+	// ReleaseJobs makes the jobs (those not ended) due at the given time:
+	// a watcher that stops mid-round hands back what it did not poll.
+	// Unknown ids are ignored.
+	ReleaseJobs(ctx context.Context, requestIDs []string, at time.Time) error
 }
 
 // Grants tracks the short-lived credentials the broker issued, by

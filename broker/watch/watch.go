@@ -103,14 +103,28 @@ func (w *Watcher) Run(ctx context.Context) error {
 // Poll claims the jobs that are due (watchers on other workers skip them),
 // checks each, and returns how many changed state.
 func (w *Watcher) Poll(ctx context.Context) (int, error) {
-	jobs, err := w.store.ClaimDueJobs(ctx, w.Now(), w.cfg.Lease, w.cfg.Batch)
+	if ctx.Err() != nil {
+		return 0, nil
+	}
+	// The claim runs to completion even if ctx ends meanwhile: a statement
+	// cut short by a cancel may still have claimed rows, which would then
+	// wait out the lease unseen. Once it returns, release hands them back.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	jobs, err := w.store.ClaimDueJobs(cctx, w.Now(), w.cfg.Lease, w.cfg.Batch)
+	cancel()
 	if err != nil {
 		return 0, err
 	}
 	changed := 0
 	var errs []error
-	for _, j := range jobs {
+	for i, j := range jobs {
 		c, err := w.check(ctx, j)
+		if ctx.Err() != nil {
+			// Stopping: hand back this job and the rest now, rather than
+			// leave them to wait out the lease.
+			errs = append(errs, w.release(ctx, jobs[i:]))
+			break
+		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", j.Resource, err))
 		}
@@ -119,6 +133,21 @@ func (w *Watcher) Poll(ctx context.Context) (int, error) {
 		}
 	}
 	return changed, errors.Join(errs...)
+}
+
+// release makes jobs due now. It runs on a context of its own, because
+// ctx is done.
+func (w *Watcher) release(ctx context.Context, jobs []store.Job) error {
+	ids := make([]string, len(jobs))
+	for i, j := range jobs {
+		ids[i] = j.RequestID
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if err := w.store.ReleaseJobs(rctx, ids, w.Now()); err != nil {
+		return fmt.Errorf("watch: release %d claimed jobs: %w", len(ids), err)
+	}
+	return nil
 }
 
 // Submission is the Dataproc handle of a stored job.

@@ -31,3 +31,14 @@ func (s *Store) ClaimDueJobs(ctx context.Context, now time.Time, lease time.Dura
 	sort.Slice(js, func(i, j int) bool { return js[i].RequestID < js[j].RequestID })
 	return js, nil
 }
+
+// ReleaseJobs implements store.JobClaims.
+func (s *Store) ReleaseJobs(ctx context.Context, requestIDs []string, at time.Time) error {
+	for _, chunk := range chunks(requestIDs) {
+		q := "UPDATE jobs SET next_poll_at = ? WHERE NOT ended AND request_id IN (" + placeholders(len(chunk)) + ")"
+		if _, err := s.db.ExecContext(ctx, s.d.rebind(q), append([]any{s.d.timeArg(at)}, anys(chunk)...)...); err != nil {
+			return s.d.Wrap("sqlstore: ReleaseJobs", err)
+		}
+	}
+	return nil
+}

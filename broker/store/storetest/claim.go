@@ -159,8 +159,16 @@ func testJobClaim(t *testing.T, s store.Store) {
 		_, err := tx.UpdateJobState(ctx, "a", "RUNNING", false, now.Add(5*time.Minute))
 		return err
 	})
-	if diff := cmp.Diff([]string{"b", "c"}, requestIDs(claim(now.Add(2*time.Minute), 10))); diff != "" {
+	later := now.Add(2 * time.Minute)
+	if diff := cmp.Diff([]string{"b", "c"}, requestIDs(claim(later, 10))); diff != "" {
 		t.Errorf("claim after the lease (-want +got):\n%s", diff)
+	}
+	// A watcher that stops hands its claims back: due again at once.
+	if err := s.ReleaseJobs(ctx, []string{"b", "done", "unknown"}, later); err != nil {
+		t.Fatalf("ReleaseJobs: %v", err)
+	}
+	if diff := cmp.Diff([]string{"b"}, requestIDs(claim(later, 10))); diff != "" {
+		t.Errorf("claim after ReleaseJobs (-want +got):\n%s", diff)
 	}
 	for _, bad := range []struct {
 		lease time.Duration

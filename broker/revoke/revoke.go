@@ -184,10 +184,12 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 	grants []store.Grant, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
 	now := h.now()
 	var failed []error
+	retried := map[string]bool{} // requests whose cancel is retried
 	for i, a := range actions {
 		if rest, ok := strings.CutPrefix(a.Error, retryMark); ok {
 			actions[i].Error = rest
 			failed = append(failed, fault.AsTransient("cancel_failed", errors.New(a.Resource+": "+rest)))
+			retried[work[i].job.RequestID] = true
 		}
 	}
 	err := h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -206,6 +208,14 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 			}
 		}
 		for _, g := range grants {
+			if retried[g.RequestID] {
+				// Kept active so that the retried cascade finds the grant,
+				// and through it the workload, again (the mover and an
+				// unrecorded workload know them only by their grant).
+				acts = append(acts, events.RevokeAction{Kind: events.ActionRevokeGrant, Resource: "grant/" + g.ID,
+					Outcome: events.ActionFailed, Error: "kept until the cancel of its workload, which is retried, succeeds"})
+				continue
+			}
 			changed, err := tx.RevokeGrant(ctx, g.ID, reason, now)
 			if err != nil {
 				return err

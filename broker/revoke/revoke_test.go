@@ -10,6 +10,7 @@ import (
 	"github.com/dataproc-iis/iis/events"
 	"github.com/dataproc-iis/iis/internal/brokertest"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
+	"github.com/dataproc-iis/iis/internal/devstack"
 )
 
 const policyYAML = `
@@ -42,9 +43,9 @@ type env struct {
 	seen  *[]event.Event // every audit event read so far
 }
 
-func start(t testing.TB) env {
+func start(t testing.TB, opts ...func(*devstack.Config)) env {
 	t.Helper()
-	stack := brokertest.NewStack(t, policyYAML, dataprocserver.Timing{Pending: 5 * time.Millisecond, Running: time.Hour, Cancel: 20 * time.Millisecond})
+	stack := brokertest.NewStack(t, policyYAML, dataprocserver.Timing{Pending: 5 * time.Millisecond, Running: time.Hour, Cancel: 20 * time.Millisecond}, opts...)
 	e := brokertest.New(t, stack.Option())
 	e.ImportDirectory(directoryYAML)
 	e.Start()

@@ -33,6 +33,8 @@ var signingAlgs = []jose.SignatureAlgorithm{
 // token with an unknown key id, so anyone who can reach the SCIM endpoint
 // could make the broker hammer the IdP; here a token with an unknown key id
 // triggers at most one fetch per refresh interval, and is refused meanwhile.
+// Until a key set has loaded, fetches are not rate limited (one at a time),
+// so that a failed first fetch cannot lock every client out for a while.
 type jwksKeySet struct {
 	url     string
 	client  *http.Client
@@ -40,8 +42,9 @@ type jwksKeySet struct {
 	limiter *rate.Limiter
 	flight  singleflight.Group
 
-	mu   sync.Mutex
-	keys []jose.JSONWebKey
+	mu     sync.Mutex
+	keys   []jose.JSONWebKey
+	loaded bool
 }
 
 func newJWKSKeySet(url string, client *http.Client, now func() time.Time) *jwksKeySet {
@@ -57,25 +60,51 @@ func (k *jwksKeySet) VerifySignature(ctx context.Context, jwt string) ([]byte, e
 	if len(jws.Signatures) != 1 {
 		return nil, errors.New("token must have exactly one signature")
 	}
-	kid := jws.Signatures[0].Header.KeyID
-	keys := k.match(kid)
+	hdr := jws.Signatures[0].Header
+	keys := k.match(hdr.KeyID)
 	if len(keys) == 0 {
-		if !k.limiter.AllowN(k.now(), 1) {
-			return nil, fmt.Errorf("no key %q in the key set (refresh rate limited)", kid)
+		if err := k.refresh(ctx); err != nil {
+			return nil, fmt.Errorf("no key %q in the key set: %w", hdr.KeyID, err)
 		}
-		if _, err, _ := k.flight.Do("fetch", func() (any, error) { return nil, k.fetch(ctx) }); err != nil {
-			return nil, err
-		}
-		if keys = k.match(kid); len(keys) == 0 {
-			return nil, fmt.Errorf("no key %q in the key set", kid)
+		if keys = k.match(hdr.KeyID); len(keys) == 0 {
+			return nil, fmt.Errorf("no key %q in the key set", hdr.KeyID)
 		}
 	}
 	for _, key := range keys {
+		if key.Algorithm != "" && key.Algorithm != hdr.Algorithm {
+			continue // the key is published for another algorithm
+		}
 		if payload, err := jws.Verify(key); err == nil {
 			return payload, nil
 		}
 	}
 	return nil, errors.New("signature does not verify")
+}
+
+// errRateLimited refuses a fetch within the refresh interval of the last.
+var errRateLimited = errors.New("key set refresh rate limited")
+
+// refresh fetches the key set, or waits for the fetch under way. The fetch
+// runs on a context of its own: a caller that goes away must not cancel a
+// fetch that other callers wait for, nor spend the interval's allowance.
+func (k *jwksKeySet) refresh(ctx context.Context) error {
+	ch := k.flight.DoChan("fetch", func() (any, error) {
+		k.mu.Lock()
+		loaded := k.loaded
+		k.mu.Unlock()
+		if loaded && !k.limiter.AllowN(k.now(), 1) {
+			return nil, errRateLimited
+		}
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		return nil, k.fetch(fctx)
+	})
+	select {
+	case r := <-ch:
+		return r.Err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // match returns the signing keys with key id kid (any, up to a few, when
@@ -96,8 +125,6 @@ func (k *jwksKeySet) match(kid string) []jose.JSONWebKey {
 }
 
 func (k *jwksKeySet) fetch(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
 	if err != nil {
 		return fmt.Errorf("jwks: %w", err)
@@ -121,7 +148,10 @@ func (k *jwksKeySet) fetch(ctx context.Context) error {
 		}
 	}
 	k.mu.Lock()
-	k.keys = keys
+	if !k.loaded { // the first load starts the interval
+		k.limiter.AllowN(k.now(), 1)
+	}
+	k.keys, k.loaded = keys, true
 	k.mu.Unlock()
 	return nil
 }

@@ -26,6 +26,7 @@ type idp struct {
 	t       *testing.T
 	srv     *httptest.Server
 	fetches atomic.Int32
+	down    atomic.Bool // the JWKS endpoint answers 503
 	mu      sync.Mutex
 	jwks    jose.JSONWebKeySet
 }
@@ -34,6 +35,10 @@ func newIdP(t *testing.T) *idp {
 	p := &idp{t: t}
 	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p.fetches.Add(1)
+		if p.down.Load() {
+			http.Error(w, "down", http.StatusServiceUnavailable)
+			return
+		}
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		json.NewEncoder(w).Encode(p.jwks)
@@ -124,5 +129,33 @@ func TestOAuthUnknownKeyIDs(t *testing.T) {
 	}
 	if n := p.fetches.Load(); n != 2 {
 		t.Errorf("JWKS fetched %d times after the rotation, want 2", n)
+	}
+}
+
+// TestOAuthFirstFetch: a failed first fetch does not lock clients out for
+// the refresh interval, and clients arriving together share one fetch.
+func TestOAuthFirstFetch(t *testing.T) {
+	p := newIdP(t)
+	e := newEnv(t, func(c *scim.Config) { c.OAuth = p.config() })
+	signer := p.signer("k1", true)
+	p.down.Store(true)
+	if code := e.doAs(p.mint(signer, nil), "GET", "/scim/v2/Users", "").Code; code != http.StatusUnauthorized {
+		t.Fatalf("with the JWKS endpoint down: %d, want 401", code)
+	}
+	p.down.Store(false)
+	p.fetches.Store(0)
+	var wg sync.WaitGroup
+	codes := make([]int, 8)
+	for i := range codes {
+		wg.Go(func() { codes[i] = e.doAs(p.mint(signer, nil), "GET", "/scim/v2/Users", "").Code })
+	}
+	wg.Wait()
+	for i, code := range codes {
+		if code != http.StatusOK {
+			t.Errorf("client %d after the IdP recovered: %d, want 200", i, code)
+		}
+	}
+	if n := p.fetches.Load(); n != 1 {
+		t.Errorf("8 clients at once fetched the JWKS %d times, want 1", n)
 	}
 }

@@ -9,29 +9,23 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/dataproc"
-	"github.com/dataproc-iis/iis/broker/decision"
-	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
 )
 
-// ReasonRevokedInFlight is the reason a request approved before its
-// principal was locked is stopped before it runs.
-const ReasonRevokedInFlight = "principal_locked_in_flight"
-
 // execute runs an approved request: mint, record the grant, submit, record
 // the job. A job already recorded means a previous delivery finished.
 func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequest, d store.Decision) error {
-	if job, done, err := h.submitted(ctx, e.ID(), d.RequestKey, d.Principal); done || err != nil {
+	if job, done, err := h.submitted(ctx, e.ID(), d); done || err != nil {
 		switch {
-		case fault.ReasonOf(err) == ReasonRevokedInFlight && done:
+		case refusedInFlight(err) && done:
 			// Recorded by a delivery whose cancel of it failed: finish it.
 			if job.Ended || job.State == "CANCELLING" {
 				return nil
 			}
 			return h.cancelLocked(ctx, e, job)
-		case fault.ReasonOf(err) == ReasonRevokedInFlight:
+		case refusedInFlight(err):
 			return h.stopOrphan(ctx, e, req, d, err)
 		}
 		return err
@@ -54,7 +48,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		// The grant is recorded, and the principal re-checked, in the same
 		// transaction: a leaver locked since the decision stops here.
-		if err := h.notLocked(ctx, tx, d.Principal); err != nil {
+		if err := h.entitled(ctx, tx, d); err != nil {
 			return err
 		}
 		err := tx.PutGrant(ctx, store.Grant{
@@ -94,48 +88,28 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 }
 
 // submitted returns the job a previous delivery recorded, if any, and
-// whether the principal is still allowed (ReasonRevokedInFlight if not). A
+// whether the principal is still entitled (a refusal in flight if not). A
 // job recorded under the same id for another request (another source) is a
 // conflict, never this request's job.
-func (h *Handler) submitted(ctx context.Context, requestID, key, principal string) (store.Job, bool, error) {
+func (h *Handler) submitted(ctx context.Context, requestID string, d store.Decision) (store.Job, bool, error) {
 	var job store.Job
 	var done bool
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		j, err := tx.GetJob(ctx, requestID)
 		switch {
-		case err == nil && j.RequestKey != key:
+		case err == nil && j.RequestKey != d.RequestKey:
 			return fault.Permanentf(ReasonConflict, "request id %s already names another source's job", requestID)
 		case err == nil:
 			job, done = j, true
 		case !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		return h.notLocked(ctx, tx, principal)
+		return h.entitled(ctx, tx, d)
 	})
-	if done && fault.ReasonOf(err) != ReasonRevokedInFlight {
+	if done && !refusedInFlight(err) {
 		err = nil // the job is recorded and its principal still allowed
 	}
 	return job, done, err
-}
-
-// notLocked refuses a principal the directory has locked or deactivated
-// since the decision. A principal not in the directory was let through by
-// the decision only when the directory is disabled; with it enabled, a
-// principal that vanished (or became ambiguous) is refused too, and a store
-// error is returned for a retry: never let through when unsure.
-func (h *Handler) notLocked(ctx context.Context, tx store.Tx, principal string) error {
-	u, err := directory.Find(ctx, tx, principal, "")
-	switch {
-	case errors.Is(err, decision.ErrNotFound) && !h.Directory:
-		return nil
-	case errors.Is(err, decision.ErrNotFound) || fault.IsPermanent(err):
-		return fault.Permanentf(ReasonRevokedInFlight, "%s is no longer a single active directory user; nothing was submitted", principal)
-	case err != nil:
-		return err
-	case u.Locked || !u.Active:
-		return fault.Permanentf(ReasonRevokedInFlight, "%s was locked after the request was approved; nothing was submitted", principal)
-	}
-	return nil
 }
 
 func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa string) error {
@@ -160,9 +134,9 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 		if err := tx.PutJob(ctx, job); err != nil {
 			return err
 		}
-		// A lock committed while the submit was under way was cascaded
-		// before this job existed: stop the job here instead.
-		locked = fault.ReasonOf(h.notLocked(ctx, tx, d.Principal)) == ReasonRevokedInFlight
+		// A lock (or a lost role) committed while the submit was under
+		// way was cascaded before this job existed: stop the job here.
+		locked = refusedInFlight(h.entitled(ctx, tx, d))
 		return h.Audit.Append(ctx, tx, ev)
 	})
 	if err != nil {
@@ -226,7 +200,7 @@ func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobR
 	if err != nil {
 		return err
 	}
-	cancelled, err := h.cancelledEvent(e, job, "submitted before the principal was locked; cancelled")
+	cancelled, err := h.cancelledEvent(e, job, "submitted before the principal lost access; cancelled")
 	if err != nil {
 		return err
 	}
@@ -250,7 +224,8 @@ func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobR
 	return refusal
 }
 
-// cancelLocked cancels a just-recorded job whose principal is locked.
+// cancelLocked cancels a just-recorded job whose principal is no longer
+// entitled to it.
 func (h *Handler) cancelLocked(ctx context.Context, e event.Event, job store.Job) error {
 	if h.Canceller == nil {
 		return nil
@@ -259,7 +234,7 @@ func (h *Handler) cancelLocked(ctx context.Context, e event.Event, job store.Job
 		Project: job.Project, Region: job.Region, Cluster: job.Cluster})); err != nil {
 		return err // retried; the job is recorded, so the next delivery finds it
 	}
-	ev, err := h.cancelledEvent(e, job, "the principal was locked while the job was submitted; cancelled")
+	ev, err := h.cancelledEvent(e, job, "the principal lost access while the job was submitted; cancelled")
 	if err != nil {
 		return err
 	}

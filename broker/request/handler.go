@@ -58,6 +58,9 @@ type Handler struct {
 	// Directory says the directory is the authority (as for the decider):
 	// a principal missing from it at execution time is refused.
 	Directory bool
+	// Policy, with the directory, re-checks before each step that the
+	// principal still holds the approved role; nil skips that check.
+	Policy decision.PolicySource
 	// Canceller and Caller (the broker's own credential) stop a workload
 	// that was submitted for a principal locked meanwhile.
 	Canceller interface {

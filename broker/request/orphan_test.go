@@ -13,6 +13,8 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/worker"
 	"github.com/dataproc-iis/iis/events"
 	"github.com/dataproc-iis/iis/internal/brokertest"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
@@ -119,6 +121,14 @@ func cancelActions(rev events.Revocation) string {
 // read so far. The submit is still held: call hold.release.
 func leaveDuringSubmit(t *testing.T, createFirst bool) (*brokertest.Env, *holdCreate, event.Event, events.Revocation, []event.Event) {
 	t.Helper()
+	return duringSubmit(t, createFirst, func(env *brokertest.Env, scimURL string) {
+		env.SCIMDeactivate(scimURL, env.SCIMUserID(scimURL, "erin@example.com"))
+	})
+}
+
+// duringSubmit is leaveDuringSubmit with change in place of the leaver.
+func duringSubmit(t *testing.T, createFirst bool, change func(env *brokertest.Env, scimURL string)) (*brokertest.Env, *holdCreate, event.Event, events.Revocation, []event.Event) {
+	t.Helper()
 	hold := newHold(t, createFirst)
 	env, stack := startHeld(t, hold)
 	scimURL := env.SCIM()
@@ -129,15 +139,43 @@ func leaveDuringSubmit(t *testing.T, createFirst bool) (*brokertest.Env, *holdCr
 	case <-time.After(wait):
 		t.Fatal("the submit never reached Dataproc")
 	}
-	env.SCIMDeactivate(scimURL, env.SCIMUserID(scimURL, "erin@example.com"))
+	change(env, scimURL)
 	var got []event.Event
 	rev := revocation(t, env, req.ID(), &got)
 	return env, hold, req, rev, got
 }
 
-// checkTrail reports what the request's audit trail lacks of want.
-func checkTrail(t *testing.T, env *brokertest.Env, id string, got []event.Event, want ...string) string {
+// settled waits until the worker has finished with req (marked it
+// processed), so that the trail holds everything its deliveries wrote.
+func settled(t *testing.T, env *brokertest.Env, req event.Event) {
 	t.Helper()
+	deadline := time.Now().Add(wait)
+	for {
+		var done bool
+		err := env.Broker.Store.View(env.Ctx, func(ctx context.Context, tx store.Tx) error {
+			var err error
+			done, err = tx.IsProcessed(ctx, worker.Key(req))
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if done {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("request %s was never processed", req.ID())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// checkTrail waits for the request to settle, then reports what its audit
+// trail lacks of want.
+func checkTrail(t *testing.T, env *brokertest.Env, req event.Event, got []event.Event, want ...string) string {
+	t.Helper()
+	settled(t, env, req)
+	id := req.ID()
 	tr := trail(env.Trail(id))
 	for _, w := range want {
 		if !strings.Contains(tr, w) {
@@ -159,7 +197,7 @@ func TestLeaverCancelsUnrecordedWorkload(t *testing.T) {
 	}
 	got = untilCancelled(t, env, req.ID(), got)
 	hold.release()
-	tr := checkTrail(t, env, req.ID(), got, "job.submitted", "CANCELLING", "CANCELLED")
+	tr := checkTrail(t, env, req, got, "job.submitted", "CANCELLING", "CANCELLED")
 	if n := strings.Count(tr, "job.submitted"); n != 1 {
 		t.Errorf("trail %s: %d job.submitted, want 1", tr, n)
 	}
@@ -177,5 +215,29 @@ func TestLeaverDuringSubmitIsCancelled(t *testing.T) {
 	}
 	hold.release()
 	got = untilCancelled(t, env, req.ID(), got)
-	checkTrail(t, env, req.ID(), got, "job.submitted", "CANCELLING", "event.rejected.v1:principal_locked_in_flight", "CANCELLED")
+	checkTrail(t, env, req, got, "job.submitted", "CANCELLING", "event.rejected.v1:principal_locked_in_flight", "CANCELLED")
+}
+
+// TestMoverDuringSubmitIsCancelled: erin leaves the group that gives her
+// the role while her submit is on its way. The mover cascade finds nothing
+// to cancel yet; the workload is then created, and the redelivered request
+// is refused (role revoked in flight), never re-minted, and its workload
+// cancelled.
+func TestMoverDuringSubmitIsCancelled(t *testing.T) {
+	env, hold, req, rev, got := duringSubmit(t, false, func(env *brokertest.Env, scimURL string) {
+		uid, gid := env.SCIMUserID(scimURL, "erin@example.com"), env.SCIMGroupID(scimURL, "data-eng")
+		body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"` + uid + `"}]}]}`
+		if code := env.SCIMPatch(scimURL, "/Groups/"+gid, body); code/100 != 2 {
+			t.Fatalf("group PATCH = %d", code)
+		}
+	})
+	if acts := cancelActions(rev); acts != events.ActionSkipped {
+		t.Errorf("mover cancels = %q, want one skipped (nothing submitted yet): %+v", acts, rev.Actions)
+	}
+	hold.release()
+	got = untilCancelled(t, env, req.ID(), got)
+	tr := checkTrail(t, env, req, got, "job.submitted", "CANCELLING", "event.rejected.v1:role_revoked_in_flight", "CANCELLED")
+	if n := strings.Count(tr, "credential.issued"); n != 1 {
+		t.Errorf("trail %s: %d credentials issued, want 1 (none after the role was lost)", tr, n)
+	}
 }

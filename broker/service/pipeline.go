@@ -82,7 +82,8 @@ func (b *Broker) buildPipeline(ctx context.Context, p Pipeline) error {
 		}
 	}
 	b.parts.policy, b.parts.decider = holder, d
-	h := &request.Handler{Store: b.Store, Audit: b.Audit, Decider: d, Directory: p.Directory, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
+	h := &request.Handler{Store: b.Store, Audit: b.Audit, Decider: d, Directory: p.Directory, Policy: holder,
+		Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
 	b.Router.Handle(events.JobRequested, h)
 	if !p.Execute {
 		return nil

@@ -1,0 +1,66 @@
+package request
+
+import (
+	"context"
+	"errors"
+
+	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/directory"
+	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/store"
+)
+
+// Reasons an approved request is stopped before it runs (or, if its
+// workload was already submitted, cancelled).
+const (
+	// ReasonRevokedInFlight: the principal was locked or deactivated
+	// after the approval (a leaver).
+	ReasonRevokedInFlight = "principal_locked_in_flight"
+	// ReasonRoleRevokedInFlight: the principal no longer holds the
+	// approved role (a mover, or a policy change).
+	ReasonRoleRevokedInFlight = "role_revoked_in_flight"
+)
+
+// refusedInFlight reports whether err stops an approved request in flight.
+func refusedInFlight(err error) bool {
+	r := fault.ReasonOf(err)
+	return r == ReasonRevokedInFlight || r == ReasonRoleRevokedInFlight
+}
+
+// entitled re-checks an approval before each step that acts on it: the
+// principal must still be one active, unlocked directory user and still
+// hold the approved role under the current policy. With the directory
+// disabled, the approval stands (groups came from the token). A principal
+// that vanished or became ambiguous is refused, and a store error or a
+// missing policy is returned for a retry: never let through when unsure.
+func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) error {
+	u, err := directory.Find(ctx, tx, d.Principal, "")
+	switch {
+	case errors.Is(err, decision.ErrNotFound) && !h.Directory:
+		return nil
+	case errors.Is(err, decision.ErrNotFound) || fault.IsPermanent(err):
+		return fault.Permanentf(ReasonRevokedInFlight, "%s is no longer a single active directory user; nothing was submitted", d.Principal)
+	case err != nil:
+		return err
+	case u.Locked || !u.Active:
+		return fault.Permanentf(ReasonRevokedInFlight, "%s was locked after the request was approved; nothing was submitted", d.Principal)
+	case h.Policy == nil:
+		return nil
+	}
+	pol := h.Policy.Current()
+	if pol == nil {
+		return fault.AsTransient(decision.ReasonPolicyUnavailable, errors.New("no active policy"))
+	}
+	gs, err := tx.GroupsOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	groups := make([]string, len(gs))
+	for i, g := range gs {
+		groups[i] = g.DisplayName
+	}
+	if !pol.Bound(d.Principal, groups, d.Role, h.now()) {
+		return fault.Permanentf(ReasonRoleRevokedInFlight, "%s no longer holds role %s; nothing was submitted", d.Principal, d.Role)
+	}
+	return nil
+}

@@ -205,7 +205,16 @@ func (w *Watcher) reschedule(ctx context.Context, j store.Job, state string, end
 		delay = w.cfg.MaxBackoff
 	}
 	err := w.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.UpdateJobState(ctx, j.RequestID, state, ended, w.Now().Add(delay))
+		cur, err := tx.GetJob(ctx, j.RequestID)
+		if err != nil {
+			return err
+		}
+		if cur.State != j.State {
+			// Changed since the claim (a cascade marked it CANCELLING):
+			// keep that, and look again at once instead of backing off.
+			state, delay = cur.State, 0
+		}
+		_, err = tx.UpdateJobState(ctx, j.RequestID, state, ended, w.Now().Add(delay))
 		return err
 	})
 	return errors.Join(cause, err)

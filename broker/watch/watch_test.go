@@ -18,12 +18,16 @@ import (
 // countingDataproc answers every poll with RUNNING and counts the polls
 // per workload; each poll takes a little while, as a real call does.
 type countingDataproc struct {
-	mu    sync.Mutex
-	polls map[string]int
+	mu     sync.Mutex
+	polls  map[string]int
+	during func() // runs in each poll, before the answer
 }
 
 func (d *countingDataproc) State(ctx context.Context, _ dataproc.Caller, sub dataproc.Submission) (string, bool, string, error) {
 	time.Sleep(2 * time.Millisecond)
+	if d.during != nil {
+		d.during()
+	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.polls[sub.Resource]++
@@ -40,20 +44,7 @@ func TestWatchersShareJobs(t *testing.T) {
 	st := storetest.SQLite(t)
 	ctx := context.Background()
 	const jobs = 60
-	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		for i := range jobs {
-			id := fmt.Sprintf("r%03d", i)
-			sub := dataproc.Expected(store.EventKey("//test", id), dataproc.Target{Project: "p", Region: "europe-west1"})
-			if err := tx.PutJob(ctx, store.Job{RequestID: id, Principal: "alice", Kind: sub.Kind, Project: sub.Project,
-				Region: sub.Region, DataprocID: sub.DataprocID, Resource: sub.Resource, State: "PENDING"}); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	putJobs(t, st, jobs, "PENDING")
 	dp := &countingDataproc{polls: map[string]int{}}
 	var changed atomic.Int64
 	var wg sync.WaitGroup
@@ -85,5 +76,62 @@ func TestWatchersShareJobs(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s polled %d times, want once", r, n)
 		}
+	}
+}
+
+// putJobs stores n running batches r000, r001, ... in state.
+func putJobs(t *testing.T, st store.Store, n int, state string) {
+	t.Helper()
+	err := st.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		for i := range n {
+			id := fmt.Sprintf("r%03d", i)
+			sub := dataproc.Expected(store.EventKey("//test", id), dataproc.Target{Project: "p", Region: "europe-west1"})
+			if err := tx.PutJob(ctx, store.Job{RequestID: id, Principal: "alice", Kind: sub.Kind, Project: sub.Project,
+				Region: sub.Region, DataprocID: sub.DataprocID, Resource: sub.Resource, State: state}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestCancellingIsKept: a cascade marks a job CANCELLING while a watcher
+// polls it and Dataproc still says RUNNING. The watcher keeps CANCELLING
+// and makes the job due again at once, instead of writing back the state
+// it claimed and backing off.
+func TestCancellingIsKept(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	putJobs(t, st, 1, "RUNNING")
+	now := time.Now()
+	dp := &countingDataproc{polls: map[string]int{}, during: func() {
+		err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			_, err := tx.UpdateJobState(ctx, "r000", "CANCELLING", false, now)
+			return err
+		})
+		if err != nil {
+			t.Error(err)
+		}
+	}}
+	w, err := watch.New(watch.Config{Source: "//test", MinBackoff: time.Hour}, st, audit.Log{Topic: "audit"}, dp, watch.StaticCaller("t"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Poll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var j store.Job
+	err = st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		j, err = tx.GetJob(ctx, "r000")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.State != "CANCELLING" || j.NextPollAt.After(time.Now()) {
+		t.Errorf("after the poll: %s, next poll in %v; want CANCELLING, due now", j.State, time.Until(j.NextPollAt).Round(time.Second))
 	}
 }

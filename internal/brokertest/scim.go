@@ -70,6 +70,17 @@ func (e *Env) SCIMDeactivate(base, id string) {
 	}
 }
 
+// SCIMRemoveMember sends Entra ID's member removal: PATCH the group with
+// op Remove, path members, and the user's id.
+func (e *Env) SCIMRemoveMember(base, groupName, userName string) {
+	e.T.Helper()
+	gid, uid := e.SCIMGroupID(base, groupName), e.SCIMUserID(base, userName)
+	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"Remove","path":"members","value":[{"value":"` + uid + `"}]}]}`
+	if code := e.SCIMPatch(base, "/Groups/"+gid, body); code/100 != 2 {
+		e.T.Fatalf("SCIM member removal: %d", code)
+	}
+}
+
 // SCIMPatch sends any PATCH body to path (relative to base) and returns the status.
 func (e *Env) SCIMPatch(base, path, body string) int {
 	e.T.Helper()

@@ -30,7 +30,8 @@ func refusedInFlight(err error) bool {
 // entitled re-checks an approval before each step that acts on it: the
 // principal must still be one active, unlocked directory user and still
 // hold the approved role under the current policy. With the directory
-// disabled, the approval stands (groups came from the token). A principal
+// disabled, only a lock the directory knows of is checked (the groups came
+// from the token). A principal
 // that vanished or became ambiguous is refused, and a store error or a
 // missing policy is returned for a retry: never let through when unsure.
 func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) error {
@@ -44,8 +45,8 @@ func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) e
 		return err
 	case u.Locked || !u.Active:
 		return fault.Permanentf(ReasonRevokedInFlight, "%s was locked after the request was approved; nothing was submitted", d.Principal)
-	case h.Policy == nil:
-		return nil
+	case h.Policy == nil || !h.Directory:
+		return nil // the decision's groups came from the token: nothing to compare
 	}
 	pol := h.Policy.Current()
 	if pol == nil {

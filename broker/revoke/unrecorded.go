@@ -89,7 +89,7 @@ func (h *Handler) recordCancelled(ctx context.Context, tx store.Tx, cause event.
 	}
 	cancelled, err := events.NewJobStateChanged(h.Source, events.StateChange{
 		RequestID: j.RequestID, Resource: j.Resource, PreviousState: "STATE_UNSPECIFIED", State: "CANCELLING",
-		Detail: "submitted under a revoked grant but never recorded (its worker stopped); found by its derived id and cancelled",
+		Detail: "submitted under the grant but not recorded (its worker stopped, or was still writing); found by its derived id and cancelled",
 	}, opts...)
 	if err != nil {
 		return err

@@ -26,17 +26,28 @@ func (d Store) Lookup(ctx context.Context, principalID, email string) (decision.
 		if err != nil {
 			return err
 		}
-		groups, err := tx.GroupsOf(ctx, u.ID)
+		groups, err := GroupNames(ctx, tx, u.ID)
 		if err != nil {
 			return err
 		}
-		e = decision.Entry{UserID: u.ID, UserName: strings.ToLower(u.UserName), Active: u.Active, Locked: u.Locked}
-		for _, g := range groups {
-			e.Groups = append(e.Groups, g.DisplayName)
-		}
+		e = decision.Entry{UserID: u.ID, UserName: strings.ToLower(u.UserName), Active: u.Active, Locked: u.Locked, Groups: groups}
 		return nil
 	})
 	return e, err
+}
+
+// GroupNames returns the display names of the user's groups: what policy
+// bindings name.
+func GroupNames(ctx context.Context, tx store.Tx, userID string) ([]string, error) {
+	gs, err := tx.GroupsOf(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, g := range gs {
+		names = append(names, g.DisplayName)
+	}
+	return names, nil
 }
 
 // Find returns the user a principal maps to, or an error wrapping

@@ -52,13 +52,9 @@ func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) e
 	if pol == nil {
 		return fault.AsTransient(decision.ReasonPolicyUnavailable, errors.New("no active policy"))
 	}
-	gs, err := tx.GroupsOf(ctx, u.ID)
+	groups, err := directory.GroupNames(ctx, tx, u.ID)
 	if err != nil {
 		return err
-	}
-	groups := make([]string, len(gs))
-	for i, g := range gs {
-		groups[i] = g.DisplayName
 	}
 	if !pol.Bound(d.Principal, groups, d.Role, h.now()) {
 		return fault.Permanentf(ReasonRoleRevokedInFlight, "%s no longer holds role %s; nothing was submitted", d.Principal, d.Role)

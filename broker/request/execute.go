@@ -11,6 +11,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/events"
 )
 
@@ -113,18 +114,13 @@ func (h *Handler) submitted(ctx context.Context, requestID string, d store.Decis
 }
 
 func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa string) error {
-	ev, err := events.NewJobSubmitted(h.Source, events.JobSubmission{
-		RequestID: e.ID(), Kind: sub.Kind, Project: sub.Project, Region: sub.Region, Cluster: cluster,
-		Resource: sub.Resource, DataprocRequestID: sub.DataprocRequestID, ServiceAccount: sa,
-	}, events.WithCause(e), events.WithSubject(e.ID()))
+	job := watch.WithSubmission(store.Job{
+		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, Role: d.Role, ServiceAccount: sa,
+		State: "PENDING", NextPollAt: h.now(),
+	}, sub, cluster)
+	ev, err := watch.Submitted(h.Source, job, events.WithCause(e), events.WithSubject(e.ID()))
 	if err != nil {
 		return fmt.Errorf("request: build job submitted: %w", err)
-	}
-	job := store.Job{
-		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, Role: d.Role, ServiceAccount: sa,
-		Kind: sub.Kind, Project: sub.Project, Region: sub.Region, Cluster: cluster,
-		DataprocID: sub.DataprocID, DataprocRequestID: sub.DataprocRequestID, Resource: sub.Resource,
-		State: "PENDING", NextPollAt: h.now(),
 	}
 	locked := false
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -187,16 +183,11 @@ func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobR
 	case err != nil:
 		return err // retried: the workload may be running
 	}
-	job := store.Job{
+	job := watch.WithSubmission(store.Job{
 		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, Role: d.Role, ServiceAccount: d.ServiceAccount,
-		Kind: sub.Kind, Project: sub.Project, Region: sub.Region, Cluster: req.Target.Cluster,
-		DataprocID: sub.DataprocID, DataprocRequestID: sub.DataprocRequestID, Resource: sub.Resource,
 		State: "CANCELLING", NextPollAt: h.now(),
-	}
-	submitted, err := events.NewJobSubmitted(h.Source, events.JobSubmission{
-		RequestID: e.ID(), Kind: sub.Kind, Project: sub.Project, Region: sub.Region, Cluster: req.Target.Cluster,
-		Resource: sub.Resource, DataprocRequestID: sub.DataprocRequestID, ServiceAccount: d.ServiceAccount,
-	}, events.WithCause(e), events.WithSubject(e.ID()))
+	}, sub, req.Target.Cluster)
+	submitted, err := watch.Submitted(h.Source, job, events.WithCause(e), events.WithSubject(e.ID()))
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -40,12 +41,8 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 		if err != nil {
 			return err
 		}
-		gs, err := tx.GroupsOf(ctx, u.ID)
-		if err != nil {
+		if groups, err = directory.GroupNames(ctx, tx, u.ID); err != nil {
 			return err
-		}
-		for _, g := range gs {
-			groups = append(groups, g.DisplayName)
 		}
 		user = events.User{ID: u.ID, UserName: u.UserName, Active: u.Active, Groups: groups}
 		for _, em := range u.Emails {

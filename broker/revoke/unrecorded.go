@@ -8,6 +8,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/events"
 )
 
@@ -51,12 +52,10 @@ func unrecordedWork(ctx context.Context, tx store.Tx, grants []store.Grant, know
 			return nil, err
 		}
 		sub := dataproc.Expected(g.RequestKey, dataproc.Target{Project: g.Project, Region: g.Region, Cluster: g.Cluster})
-		ws = append(ws, workload{unrecorded: true, job: store.Job{
+		ws = append(ws, workload{unrecorded: true, job: watch.WithSubmission(store.Job{
 			RequestID: g.RequestID, RequestKey: g.RequestKey, Principal: g.Principal, Role: g.Role,
-			ServiceAccount: g.ServiceAccount, Kind: sub.Kind, Project: g.Project, Region: g.Region, Cluster: g.Cluster,
-			DataprocID: sub.DataprocID, DataprocRequestID: sub.DataprocRequestID, Resource: sub.Resource,
-			State: "CANCELLING",
-		}})
+			ServiceAccount: g.ServiceAccount, State: "CANCELLING",
+		}, sub, g.Cluster)})
 	}
 	return ws, nil
 }
@@ -77,10 +76,7 @@ func (h *Handler) recordCancelled(ctx context.Context, tx store.Tx, cause event.
 		return err
 	}
 	opts := []events.Option{events.WithCause(cause), events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID)}
-	submitted, err := events.NewJobSubmitted(h.Source, events.JobSubmission{
-		RequestID: j.RequestID, Kind: j.Kind, Project: j.Project, Region: j.Region, Cluster: j.Cluster,
-		Resource: j.Resource, DataprocRequestID: j.DataprocRequestID, ServiceAccount: j.ServiceAccount,
-	}, opts...)
+	submitted, err := watch.Submitted(h.Source, j, opts...)
 	if err != nil {
 		return err
 	}

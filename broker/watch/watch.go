@@ -150,14 +150,6 @@ func (w *Watcher) release(ctx context.Context, jobs []store.Job) error {
 	return nil
 }
 
-// Submission is the Dataproc handle of a stored job.
-func Submission(j store.Job) dataproc.Submission {
-	return dataproc.Submission{
-		Kind: j.Kind, Project: j.Project, Region: j.Region, Resource: j.Resource,
-		DataprocID: j.DataprocID, DataprocRequestID: j.DataprocRequestID,
-	}
-}
-
 func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
 	st, ended, detail, err := w.dataproc.State(ctx, w.caller, Submission(j))
 	state := State(st)

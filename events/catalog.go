@@ -16,50 +16,63 @@ type Spec struct {
 	Producer string // who publishes it
 	Consumer string // who reads it
 	Summary  string // what it means
-	data     reflect.Type
+	// Channel is the only worker subscription that may carry the type
+	// (ChannelRequests or ChannelIdentity); ChannelAudit types are facts the
+	// broker reports and no worker accepts.
+	Channel string
+	data    reflect.Type
 }
+
+// Channels: which subscription a type arrives on. Routing by channel keeps
+// whoever may publish job requests from injecting identity events (a forged
+// leaver), and keeps audit facts from being replayed as input.
+const (
+	ChannelRequests = "requests"
+	ChannelIdentity = "identity"
+	ChannelAudit    = "audit"
+)
 
 // catalog is the single table everything else derives from: type constants
 // map to their data struct and their schema here, and nowhere else.
 var catalog = []Spec{
-	spec[JobRequest](JobRequested, "pipelines (Airflow, CI, iis publish)", "broker worker",
+	spec[JobRequest](JobRequested, ChannelRequests, "pipelines (Airflow, CI, iis publish)", "broker worker",
 		"Run a Dataproc job under a role; the ID token proves who asks."),
-	spec[JobDecision](JobApproved, "broker (policy)", "broker (credentials), audit",
+	spec[JobDecision](JobApproved, ChannelAudit, "broker (policy)", "broker (credentials), audit",
 		"The policy approved a request: binding, role, service account, limits, replayable input."),
-	spec[JobDecision](JobDenied, "broker (identity, directory, policy)", "audit, requester",
+	spec[JobDecision](JobDenied, ChannelAudit, "broker (identity, directory, policy)", "audit, requester",
 		"The request was refused; reasons say why."),
-	spec[JobSubmission](JobSubmitted, "broker (dataproc)", "watcher, audit",
+	spec[JobSubmission](JobSubmitted, ChannelAudit, "broker (dataproc)", "watcher, audit",
 		"The job was submitted to Dataproc as a Serverless batch or a cluster job."),
-	spec[StateChange](JobStateChanged, "watcher", "broker (grants), audit, requester",
+	spec[StateChange](JobStateChanged, ChannelAudit, "watcher", "broker (grants), audit, requester",
 		"A job the broker started changed state; ended closes its grant."),
-	spec[CancelRequest](JobCancelRequested, "owner or admin (iis, pipelines)", "broker worker",
+	spec[CancelRequest](JobCancelRequested, ChannelRequests, "owner or admin (iis, pipelines)", "broker worker",
 		"Cancel the job of an earlier request."),
-	spec[IssuedCredential](CredentialIssued, "broker (credentials)", "audit",
+	spec[IssuedCredential](CredentialIssued, ChannelAudit, "broker (credentials)", "audit",
 		"A short-lived access token was minted; identified by its fingerprint only."),
-	spec[Revocation](AccessRevoked, "broker (revoke)", "audit, SIEM",
+	spec[Revocation](AccessRevoked, ChannelAudit, "broker (revoke)", "audit, SIEM",
 		"The revocation cascade ran: what was done, each outcome, how long it took."),
-	spec[UserChange](UserProvisioned, "SCIM endpoint", "audit",
+	spec[UserChange](UserProvisioned, ChannelIdentity, "SCIM endpoint", "audit",
 		"A user was created (joiner)."),
-	spec[UserChange](UserUpdated, "SCIM endpoint", "broker (revoke: movers), audit",
+	spec[UserChange](UserUpdated, ChannelIdentity, "SCIM endpoint", "broker (revoke: movers), audit",
 		"A user's attributes changed; changed names them."),
-	spec[UserChange](UserDeactivated, "SCIM endpoint", "broker (revoke), audit",
+	spec[UserChange](UserDeactivated, ChannelIdentity, "SCIM endpoint", "broker (revoke), audit",
 		"A user was set inactive (leaver) and locked."),
-	spec[UserChange](UserReactivated, "SCIM endpoint", "audit",
+	spec[UserChange](UserReactivated, ChannelIdentity, "SCIM endpoint", "audit",
 		"A user was set active again and unlocked."),
-	spec[UserChange](UserDeleted, "SCIM endpoint", "broker (revoke), audit",
+	spec[UserChange](UserDeleted, ChannelIdentity, "SCIM endpoint", "broker (revoke), audit",
 		"A user was deleted; stays locked."),
-	spec[MembershipChange](GroupMembershipChanged, "SCIM endpoint", "broker (revoke: re-check grants), audit",
+	spec[MembershipChange](GroupMembershipChanged, ChannelIdentity, "SCIM endpoint", "broker (revoke: re-check grants), audit",
 		"Users were added to or removed from a group (mover)."),
-	spec[Rejection](EventRejected, "broker worker, functions", "audit, operators",
+	spec[Rejection](EventRejected, ChannelAudit, "broker worker, functions", "audit, operators",
 		"A received message was not accepted and was acked: reason and ids, never its payload."),
 }
 
-func spec[T any](typ, producer, consumer, summary string) Spec {
+func spec[T any](typ, channel, producer, consumer, summary string) Spec {
 	file := strings.TrimPrefix(typ, Prefix+".") + ".json"
 	t := reflect.TypeFor[T]()
 	return Spec{
 		Type: typ, Schema: schemas.URL(file), File: file, Data: t.Name(),
-		Producer: producer, Consumer: consumer, Summary: summary, data: t,
+		Producer: producer, Consumer: consumer, Summary: summary, Channel: channel, data: t,
 	}
 }
 

@@ -35,6 +35,8 @@ type backend struct {
 	drain   func(ctx context.Context) (int, error)
 	log     zerolog.Logger
 	watcher *watch.Watcher // nil unless the pipeline executes jobs
+	// topology names the topics whose messages HandleMessage accepts.
+	topology transport.Topology
 }
 
 var (
@@ -47,7 +49,7 @@ var (
 func Use(b *service.Broker, log zerolog.Logger) {
 	mu.Lock()
 	defer mu.Unlock()
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher()}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), topology: b.Topology()}
 }
 
 // current returns the broker, building it from the environment on first
@@ -69,6 +71,7 @@ func current(ctx context.Context) (*backend, error) {
 	}
 	cfg.Topology.Audit = env("IIS_AUDIT_TOPIC", cfg.Topology.Audit)
 	cfg.Topology.Identity = env("IIS_IDENTITY_TOPIC", cfg.Topology.Identity)
+	cfg.Topology.Requests = env("IIS_REQUESTS_TOPIC", cfg.Topology.Requests)
 	cfg.Worker.Source = env("IIS_SOURCE", cfg.Worker.Source)
 	if n, err := strconv.Atoi(os.Getenv("IIS_MAX_PANICS")); err == nil {
 		cfg.Worker.MaxPanics = n
@@ -85,7 +88,7 @@ func current(ctx context.Context) (*backend, error) {
 		c.Close()
 		return nil, err
 	}
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher()}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), topology: cfg.Topology}
 	return cur, nil
 }
 

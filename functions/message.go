@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	cloudevents "github.com/cloudevents/sdk-go/v2"
 	"github.com/rs/zerolog"
@@ -41,6 +42,7 @@ func HandleMessage(ctx context.Context, ce cloudevents.Event) error {
 	log := b.log.With().Str("eventarc_id", ce.ID()).Logger()
 	ctx = log.WithContext(ctx)
 	d := delivery(ce)
+	d.Channel = b.channel(ce.Source())
 	if b.proc.Process(ctx, d) == worker.Nack {
 		return errRetry
 	}
@@ -51,6 +53,25 @@ func HandleMessage(ctx context.Context, ce cloudevents.Event) error {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("outbox drain after message failed")
 	}
 	return nil
+}
+
+// channel is the worker channel of the topic an Eventarc event came from
+// ("//pubsub.googleapis.com/projects/P/topics/T", set by Eventarc, not by
+// the publisher), or "" for any other topic: the processor then refuses
+// the message, so that a job request cannot arrive as an identity event or
+// the reverse.
+func (b *backend) channel(source string) string {
+	i := strings.LastIndex(source, "/topics/")
+	if i < 0 || !strings.HasPrefix(source, "//pubsub.googleapis.com/projects/") {
+		return ""
+	}
+	switch source[i+len("/topics/"):] {
+	case b.topology.Requests:
+		return events.ChannelRequests
+	case b.topology.Identity:
+		return events.ChannelIdentity
+	}
+	return ""
 }
 
 // delivery unwraps the Pub/Sub message. An envelope that is not a

@@ -47,6 +47,12 @@ func serve(t *testing.T) string {
 // CloudEvent of type messagePublished whose data wraps the message.
 func push(t *testing.T, url string, m events.Message, msgID string) int {
 	t.Helper()
+	return pushFrom(t, url, m, msgID, "//pubsub.googleapis.com/projects/test/topics/iis-requests")
+}
+
+// pushFrom is push from the given Eventarc source (the topic).
+func pushFrom(t *testing.T, url string, m events.Message, msgID, source string) int {
+	t.Helper()
 	body, _ := json.Marshal(map[string]any{
 		"message": map[string]any{
 			"data": m.Data, "attributes": m.Attributes, "messageId": msgID,
@@ -59,7 +65,7 @@ func push(t *testing.T, url string, m events.Message, msgID string) int {
 	req.Header.Set("ce-id", "eventarc-"+msgID)
 	req.Header.Set("ce-specversion", "1.0")
 	req.Header.Set("ce-type", functions.MessagePublished)
-	req.Header.Set("ce-source", "//pubsub.googleapis.com/projects/test/topics/iis-requests")
+	req.Header.Set("ce-source", source)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -114,5 +120,37 @@ func TestHandleMessageThroughFramework(t *testing.T) {
 	r, err := events.DecodeRejection(got)
 	if err != nil || r.Reason != "malformed" || r.MessageID != "101" {
 		t.Errorf("audit = %s %+v (%v), want event rejected malformed for message 101", got.Type(), r, err)
+	}
+}
+
+// TestHandleMessageChannelFromTopic checks that the Eventarc entry point
+// takes the channel from the topic Eventarc names (not from the message):
+// an identity event pushed from the requests topic, or anything from a
+// topic that is not the broker's, is refused and audited.
+func TestHandleMessageChannelFromTopic(t *testing.T) {
+	env := brokertest.New(t)
+	env.Start()
+	functions.Use(env.Broker, zerolog.Nop())
+	url := serve(t) + "/HandleMessage"
+	leaver, err := events.NewUserDeactivated("//scim", events.UserChange{
+		User: events.User{ID: "u-1", UserName: "victim@example.com"}, Locked: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := events.Encode(leaver)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, topic := range []string{"iis-requests", "someone-elses-topic"} {
+		msgID := strconv.Itoa(200 + i)
+		if code := pushFrom(t, url, m, msgID, "//pubsub.googleapis.com/projects/test/topics/"+topic); code/100 != 2 {
+			t.Fatalf("push from %s: status %d, want 2xx (audited and acked)", topic, code)
+		}
+		got := env.NextAudit(10 * time.Second)
+		r, err := events.DecodeRejection(got)
+		if err != nil || r.Reason != worker.ReasonWrongChannel || r.MessageID != msgID {
+			t.Errorf("push from %s: audit = %s %+v (%v), want event rejected %s", topic, got.Type(), r, err, worker.ReasonWrongChannel)
+		}
 	}
 }

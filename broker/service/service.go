@@ -20,6 +20,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
+	"github.com/dataproc-iis/iis/events"
 )
 
 // Config is everything a broker needs to start.
@@ -97,7 +98,9 @@ func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error)
 // Run pulls from the worker subscriptions, relays the outbox and prunes old
 // dedupe records until ctx is done, then drains and returns.
 func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
-	w, err := worker.New(b.cfg.Worker, c, b.Processor, b.cfg.Topology.RequestsSub, b.cfg.Topology.IdentitySub)
+	w, err := worker.New(b.cfg.Worker, c, b.Processor,
+		worker.Subscription{ID: b.cfg.Topology.RequestsSub, Channel: events.ChannelRequests},
+		worker.Subscription{ID: b.cfg.Topology.IdentitySub, Channel: events.ChannelIdentity})
 	if err != nil {
 		return err
 	}
@@ -156,6 +159,9 @@ func (b *Broker) Close() error {
 // Decider is the decision path (nil without a policy); `iis policy explain`
 // and tests use it.
 func (b *Broker) Decider() *decision.Decider { return b.parts.decider }
+
+// Topology is the topics and subscriptions the broker was configured with.
+func (b *Broker) Topology() transport.Topology { return b.cfg.Topology }
 
 // Watcher is the job watcher (nil unless the pipeline executes jobs).
 func (b *Broker) Watcher() *watch.Watcher { return b.parts.watcher }

@@ -27,7 +27,7 @@ func Example() {
 	handle := func(source, id string) error {
 		return s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 			key := store.EventKey(source, id)
-			first, err := tx.MarkProcessed(ctx, key, time.Now())
+			first, err := tx.MarkProcessed(ctx, key, "", time.Now())
 			if err != nil || !first {
 				return err // a duplicate delivery: nothing to do
 			}

@@ -49,14 +49,19 @@ type Tx interface {
 
 // Processed deduplicates deliveries.
 type Processed interface {
-	// MarkProcessed records key as processed at the given time and reports
-	// whether this is the first time. Keys are EventKey(source, id) for
-	// CloudEvents, or a Pub/Sub message id for anything else. Under
-	// concurrency exactly one committed transaction sees first == true.
-	MarkProcessed(ctx context.Context, key string, at time.Time) (first bool, err error)
+	// MarkProcessed records key as processed at the given time, with the
+	// digest of what was processed ("" when not known), and reports whether
+	// this is the first time. Keys are EventKey(source, id) for CloudEvents,
+	// or a Pub/Sub message id for anything else. Under concurrency exactly
+	// one committed transaction sees first == true; a repeated mark keeps
+	// the first digest.
+	MarkProcessed(ctx context.Context, key, digest string, at time.Time) (first bool, err error)
 	// IsProcessed reports whether key was marked processed (and not pruned).
 	// It reads only: use it to skip work, and MarkProcessed to claim it.
 	IsProcessed(ctx context.Context, key string) (bool, error)
+	// ProcessedDigest returns the digest recorded with a processed key and
+	// whether the key is processed at all.
+	ProcessedDigest(ctx context.Context, key string) (digest string, processed bool, err error)
 	// PruneProcessed forgets keys processed before the given time (the
 	// retention window) and returns how many it removed.
 	PruneProcessed(ctx context.Context, before time.Time) (int64, error)

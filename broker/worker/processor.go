@@ -2,6 +2,8 @@ package worker
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -39,7 +41,18 @@ type Delivery struct {
 	// Attempt is Pub/Sub's delivery attempt (1 for the first; 0 when the
 	// subscription has no dead-letter policy and so does not count).
 	Attempt int
+	// Channel is the subscription the message arrived on
+	// (events.ChannelRequests or events.ChannelIdentity). An event is
+	// handled only on the channel its type belongs to; a delivery without
+	// a channel is refused.
+	Channel string
 }
+
+// ReasonWrongChannel rejects an event that arrived on a subscription its
+// type may not use: a job request on the identity subscription, or an
+// identity event on the requests one (which anyone allowed to publish job
+// requests could otherwise use to forge a leaver).
+const ReasonWrongChannel = "wrong_subscription"
 
 // Auditor appends an audit event in a transaction. audit.Log satisfies it.
 type Auditor interface {
@@ -88,10 +101,24 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 	ctx = log.WithContext(ctx)
 
 	key := Key(e)
-	seen, err := p.seen(ctx, key)
+	if spec, _ := events.Lookup(e.Type()); spec.Channel != d.Channel || d.Channel == "" {
+		err := fault.Permanentf(ReasonWrongChannel, "type %s is accepted only on the %s subscription; this message came on %q",
+			e.Type(), spec.Channel, d.Channel)
+		return p.reject(ctx, "channel\x00"+d.Channel+"\x00"+key, d, err, &e, true)
+	}
+	digest := Digest(e)
+	prev, seen, err := p.seen(ctx, key)
 	if err != nil {
 		log.Warn().Err(err).Msg("dedupe lookup failed; will retry")
 		return Nack
+	}
+	if seen && prev != "" && prev != digest {
+		// Not a redelivery: another body under a processed source and id,
+		// which may be one publisher suppressing another's event. Audited
+		// once per conflicting body.
+		err := fault.Permanentf(ReasonDuplicateConflict, "event %s from %s was already processed with another body; this one is not processed",
+			e.ID(), e.Source())
+		return p.reject(ctx, key+"\x00conflict\x00"+digest, d, err, &e, true)
 	}
 	if seen {
 		log.Debug().Msg("duplicate delivery dropped")
@@ -107,7 +134,7 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 	var pe *panicError
 	switch {
 	case err == nil:
-		return p.done(ctx, key)
+		return p.done(ctx, key, digest)
 	case errors.As(err, &pe):
 		n := p.countPanic(key)
 		log.Error().Str("panic", pe.value).Int("panics", n).Msg("handler panicked")
@@ -133,20 +160,34 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 // Key is the dedupe key of an event: its source and id.
 func Key(e event.Event) string { return e.Source() + "\x00" + e.ID() }
 
-func (p *Processor) seen(ctx context.Context, key string) (bool, error) {
-	var seen bool
-	err := p.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		seen, err = tx.IsProcessed(ctx, key)
-		return err
-	})
-	return seen, err
+// ReasonDuplicateConflict rejects an event whose source and id were
+// processed before with another type, subject or body.
+const ReasonDuplicateConflict = "duplicate_conflict"
+
+// Digest identifies what an event says: the SHA-256 of its type, subject
+// and data. A redelivery has the same digest; a different event reusing
+// the source and id does not.
+func Digest(e event.Event) string {
+	h := sha256.New()
+	for _, part := range [][]byte{[]byte(e.Type()), []byte(e.Subject()), e.Data()} {
+		fmt.Fprintf(h, "%d:", len(part))
+		h.Write(part)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
-func (p *Processor) done(ctx context.Context, key string) Result {
+func (p *Processor) seen(ctx context.Context, key string) (digest string, seen bool, err error) {
+	err = p.store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		digest, seen, err = tx.ProcessedDigest(ctx, key)
+		return err
+	})
+	return digest, seen, err
+}
+
+func (p *Processor) done(ctx context.Context, key, digest string) Result {
 	p.clearPanics(key)
 	err := p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.MarkProcessed(ctx, key, p.now())
+		_, err := tx.MarkProcessed(ctx, key, digest, p.now())
 		return err
 	})
 	if err != nil {
@@ -174,9 +215,13 @@ func (p *Processor) reject(ctx context.Context, key string, d Delivery, cause er
 		log.Error().Err(err).Msg("building event rejected failed; will retry")
 		return Nack
 	}
+	digest := ""
+	if e != nil && key == Key(*e) {
+		digest = Digest(*e) // a later event with another body is a conflict
+	}
 	err = p.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if final {
-			first, err := tx.MarkProcessed(ctx, key, p.now())
+			first, err := tx.MarkProcessed(ctx, key, digest, p.now())
 			if err != nil || !first {
 				return err
 			}

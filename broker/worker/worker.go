@@ -17,17 +17,32 @@ import (
 type Worker struct {
 	cfg  Config
 	proc *Processor
-	subs []*pubsub.Subscriber
+	subs []subscriber
 }
 
-// New returns a worker that serves every subscription ID in subs with proc.
-func New(cfg Config, c *pubsub.Client, proc *Processor, subs ...string) (*Worker, error) {
+type subscriber struct {
+	*pubsub.Subscriber
+	channel string
+}
+
+// Subscription is a subscription ID and the channel its messages belong to
+// (events.ChannelRequests or events.ChannelIdentity).
+type Subscription struct {
+	ID      string
+	Channel string
+}
+
+// New returns a worker that serves every subscription in subs with proc.
+func New(cfg Config, c *pubsub.Client, proc *Processor, subs ...Subscription) (*Worker, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	w := &Worker{cfg: cfg, proc: proc}
-	for _, id := range subs {
-		s := c.Subscriber(id)
+	for _, sub := range subs {
+		if sub.ID == "" || (sub.Channel != events.ChannelRequests && sub.Channel != events.ChannelIdentity) {
+			return nil, fmt.Errorf("worker: subscription %q needs the requests or identity channel, not %q", sub.ID, sub.Channel)
+		}
+		s := c.Subscriber(sub.ID)
 		s.ReceiveSettings.MaxOutstandingMessages = cfg.MaxOutstandingMessages
 		s.ReceiveSettings.NumGoroutines = cfg.NumGoroutines
 		s.ReceiveSettings.MaxDurationPerAckExtension = cfg.MaxAckExtension
@@ -39,7 +54,7 @@ func New(cfg Config, c *pubsub.Client, proc *Processor, subs ...string) (*Worker
 			Behavior: pubsub.ShutdownBehaviorWaitForProcessing,
 			Timeout:  -1,
 		}
-		w.subs = append(w.subs, s)
+		w.subs = append(w.subs, subscriber{Subscriber: s, channel: sub.Channel})
 	}
 	return w, nil
 }
@@ -66,10 +81,10 @@ func (w *Worker) Run(ctx context.Context) error {
 	for _, s := range w.subs {
 		s := s
 		g.Go(func() error {
-			log.Info().Str("subscription", s.ID()).Int("max_outstanding", w.cfg.MaxOutstandingMessages).
+			log.Info().Str("subscription", s.ID()).Str("channel", s.channel).Int("max_outstanding", w.cfg.MaxOutstandingMessages).
 				Int("streams", w.cfg.NumGoroutines).Msg("receiving")
 			return s.Receive(gctx, func(_ context.Context, m *pubsub.Message) {
-				d := Delivery{ID: m.ID, Message: events.Message{Data: m.Data, Attributes: m.Attributes}}
+				d := Delivery{ID: m.ID, Message: events.Message{Data: m.Data, Attributes: m.Attributes}, Channel: s.channel}
 				if m.DeliveryAttempt != nil {
 					d.Attempt = *m.DeliveryAttempt
 				}

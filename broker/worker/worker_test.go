@@ -261,3 +261,87 @@ func TestTransientFailureGivesUpAtMaxAttempts(t *testing.T) {
 		t.Errorf("handler called %d times, want 3", n)
 	}
 }
+
+// TestWrongSubscriptionRefused checks that each subscription carries only
+// its own types: an identity event published where job requests go (which
+// any pipeline may publish to) is refused and audited, never handled, and
+// so is a job request on the identity subscription.
+func TestWrongSubscriptionRefused(t *testing.T) {
+	env := brokertest.New(t)
+	var calls atomic.Int32
+	count := worker.HandlerFunc(func(ctx context.Context, e event.Event) error { calls.Add(1); return nil })
+	env.Broker.Router.Handle(events.UserDeactivated, count)
+	env.Broker.Router.Handle(events.JobRequested, count)
+	env.Start()
+	leaver, err := events.NewUserDeactivated("//scim", events.UserChange{
+		User: events.User{ID: "u-1", UserName: "victim@example.com", Active: false}, Locked: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name  string
+		topic string
+		ev    event.Event
+	}{
+		{"identity event on the requests topic", env.Config.Topology.Requests, leaver},
+		{"job request on the identity topic", env.Config.Topology.Identity, jobRequest(t)},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := events.Encode(tt.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			id := env.Publish(tt.topic, m)
+			got := env.NextAudit(wait)
+			r, err := events.DecodeRejection(got)
+			if err != nil || r.Reason != worker.ReasonWrongChannel {
+				t.Fatalf("audit = %s %+v (%v), want event rejected %s", got.Type(), r, err, worker.ReasonWrongChannel)
+			}
+			waitAcked(t, env.Server.Server, id, true)
+		})
+	}
+	if n := calls.Load(); n != 0 {
+		t.Errorf("handlers called %d times for events on the wrong subscription, want 0", n)
+	}
+}
+
+// TestDuplicateWithAnotherBodyAudited checks that an event reusing a
+// processed event's source and id with another body is audited as a
+// conflict (once per body), not dropped as a duplicate.
+func TestDuplicateWithAnotherBodyAudited(t *testing.T) {
+	env := brokertest.New(t)
+	var calls atomic.Int32
+	handled := make(chan struct{}, 10)
+	env.Broker.Router.Handle(events.JobRequested, worker.HandlerFunc(func(ctx context.Context, e event.Event) error {
+		calls.Add(1)
+		handled <- struct{}{}
+		return nil
+	}))
+	env.Start()
+	e := jobRequest(t)
+	first := env.PublishEvent(e)
+	<-handled
+	waitAcked(t, env.Server.Server, first, true)
+
+	other := e.Clone()
+	if err := other.SetData(events.ContentType, map[string]any{
+		"id_token": "eyJhbGciOiJSUzI1NiJ9.e30.c2ln", "target": map[string]any{"project": "analytics-prod", "region": "europe-west1"},
+		"job": map[string]any{"type": "pyspark", "main_python_uri": "gs://someone-else/job.py"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 2; i++ { // the second copy is a redelivery of the conflict
+		id := env.PublishEvent(other)
+		waitAcked(t, env.Server.Server, id, true)
+	}
+	got := env.NextAudit(wait)
+	r, err := events.DecodeRejection(got)
+	if err != nil || r.Reason != worker.ReasonDuplicateConflict {
+		t.Fatalf("audit = %s %+v (%v), want event rejected %s", got.Type(), r, err, worker.ReasonDuplicateConflict)
+	}
+	env.NoAudit(300 * time.Millisecond)
+	if n := calls.Load(); n != 1 {
+		t.Errorf("handler called %d times, want 1", n)
+	}
+}

@@ -42,7 +42,7 @@ func TestChainWritersDoNotStarve(t *testing.T) {
 			for i := range perWriter {
 				id := fmt.Sprintf("w%d-%d", w, i)
 				err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-					if _, err := tx.MarkProcessed(ctx, id, time.Now()); err != nil {
+					if _, err := tx.MarkProcessed(ctx, id, "", time.Now()); err != nil {
 						return err
 					}
 					seq, _, err := tx.ChainHead(ctx)

@@ -47,7 +47,7 @@ func TestConcurrentOpen(t *testing.T) {
 	}
 	defer s.Close()
 	err = s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.MarkProcessed(ctx, "k", time.Now())
+		_, err := tx.MarkProcessed(ctx, "k", "", time.Now())
 		return err
 	})
 	if err != nil {
@@ -84,7 +84,7 @@ func TestServerGoesAway(t *testing.T) {
 	ctx := context.Background()
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		// Kill our own backend from inside the transaction.
-		_, err := tx.MarkProcessed(ctx, "before", time.Now())
+		_, err := tx.MarkProcessed(ctx, "before", "", time.Now())
 		if err != nil {
 			return err
 		}
@@ -96,7 +96,7 @@ func TestServerGoesAway(t *testing.T) {
 	}
 	// The pool recovers.
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		first, err := tx.MarkProcessed(ctx, "before", time.Now())
+		first, err := tx.MarkProcessed(ctx, "before", "", time.Now())
 		if err == nil && !first {
 			t.Errorf("MarkProcessed(before) = false: the failed transaction committed")
 		}

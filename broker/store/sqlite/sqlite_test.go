@@ -68,7 +68,7 @@ func TestReopen(t *testing.T) {
 		t.Fatalf("Open: %v", err)
 	}
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.MarkProcessed(ctx, "k", time.Now())
+		_, err := tx.MarkProcessed(ctx, "k", "", time.Now())
 		return err
 	})
 	if err != nil {
@@ -79,7 +79,7 @@ func TestReopen(t *testing.T) {
 	}
 	s2 := open(t, sqlite.Config{Path: path})
 	err = s2.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		first, err := tx.MarkProcessed(ctx, "k", time.Now())
+		first, err := tx.MarkProcessed(ctx, "k", "", time.Now())
 		if err == nil && first {
 			t.Errorf("MarkProcessed(k) after reopen = true, want false: the mark was lost")
 		}

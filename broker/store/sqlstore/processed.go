@@ -6,14 +6,22 @@ import (
 )
 
 // MarkProcessed implements store.Processed.
-func (t *tx) MarkProcessed(ctx context.Context, key string, at time.Time) (bool, error) {
+func (t *tx) MarkProcessed(ctx context.Context, key, digest string, at time.Time) (bool, error) {
 	if key == "" {
 		return false, invalid("MarkProcessed: empty key")
 	}
 	n, err := t.execCount(ctx, "sqlstore: MarkProcessed",
-		"INSERT INTO processed (event_key, processed_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
-		encodeKey(key), t.d().timeArg(at))
+		"INSERT INTO processed (event_key, digest, processed_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		encodeKey(key), digest, t.d().timeArg(at))
 	return n == 1, err
+}
+
+// ProcessedDigest implements store.Processed.
+func (t *tx) ProcessedDigest(ctx context.Context, key string) (string, bool, error) {
+	var digest string
+	found, err := t.queryRow(ctx, "sqlstore: ProcessedDigest", "SELECT digest FROM processed WHERE event_key = ?",
+		[]any{encodeKey(key)}, &digest)
+	return digest, found, err
 }
 
 // IsProcessed implements store.Processed.

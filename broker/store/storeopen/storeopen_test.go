@@ -71,7 +71,7 @@ func roundTrip(t *testing.T, rawURL string) {
 	}
 	defer s.Close()
 	err = s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.MarkProcessed(ctx, "k", time.Now())
+		_, err := tx.MarkProcessed(ctx, "k", "", time.Now())
 		return err
 	})
 	if err != nil {

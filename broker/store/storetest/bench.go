@@ -24,7 +24,7 @@ func BenchUpdateMarkProcessedEnqueue(b *testing.B, s store.Store) {
 	op := func() error {
 		id := fmt.Sprintf("bench-%d", n.Add(1))
 		return s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-			first, err := tx.MarkProcessed(ctx, store.EventKey("//bench", id), time.Now())
+			first, err := tx.MarkProcessed(ctx, store.EventKey("//bench", id), "", time.Now())
 			if err != nil || !first {
 				return fmt.Errorf("MarkProcessed = %v, %v", first, err)
 			}

@@ -32,7 +32,7 @@ func testConcurrentChain(t *testing.T, s store.Store) {
 			for i := range perWorker {
 				id := fmt.Sprintf("w%d-%d", w, i)
 				err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-					if _, err := tx.MarkProcessed(ctx, id, time.Now()); err != nil {
+					if _, err := tx.MarkProcessed(ctx, id, "", time.Now()); err != nil {
 						return err
 					}
 					seq, hash, err := tx.ChainHead(ctx)
@@ -140,7 +140,7 @@ func testConcurrentMarkProcessed(t *testing.T, s store.Store) {
 				var first bool
 				err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
 					var err error
-					first, err = tx.MarkProcessed(ctx, k, time.Now())
+					first, err = tx.MarkProcessed(ctx, k, "", time.Now())
 					return err
 				})
 				if err != nil {

@@ -24,7 +24,7 @@ func testProcessed(t *testing.T, s store.Store) {
 		var first bool
 		err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
 			var err error
-			first, err = tx.MarkProcessed(ctx, st.key, now)
+			first, err = tx.MarkProcessed(ctx, st.key, "", now)
 			return err
 		})
 		wantErr(t, "MarkProcessed("+st.key+")", err, st.wantErr)
@@ -52,11 +52,11 @@ func testProcessedPrune(t *testing.T, s store.Store) {
 	old, recent := at("2030-01-01T00:00:00Z"), at("2030-01-08T00:00:00Z")
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, k := range []string{"a", "b"} {
-			if _, err := tx.MarkProcessed(ctx, k, old); err != nil {
+			if _, err := tx.MarkProcessed(ctx, k, "", old); err != nil {
 				return err
 			}
 		}
-		_, err := tx.MarkProcessed(ctx, "c", recent)
+		_, err := tx.MarkProcessed(ctx, "c", "", recent)
 		return err
 	})
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -74,12 +74,39 @@ func testProcessedPrune(t *testing.T, s store.Store) {
 			t.Errorf("IsProcessed(a) after prune = %v, %v, want false", seen, err)
 		}
 		for k, want := range map[string]bool{"a": true, "c": false} {
-			first, err := tx.MarkProcessed(ctx, k, recent)
+			first, err := tx.MarkProcessed(ctx, k, "", recent)
 			if err != nil {
 				return err
 			}
 			if first != want {
 				t.Errorf("after prune, MarkProcessed(%q) = %v, want %v", k, first, want)
+			}
+		}
+		return nil
+	})
+}
+
+func testProcessedDigest(t *testing.T, s store.Store) {
+	now := at("2030-01-02T03:04:05Z")
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		if _, err := tx.MarkProcessed(ctx, "k", "sha256:first", now); err != nil {
+			return err
+		}
+		first, err := tx.MarkProcessed(ctx, "k", "sha256:second", now)
+		if err != nil || first {
+			t.Errorf("second MarkProcessed(k) = %v, %v, want false", first, err)
+		}
+		_, err = tx.MarkProcessed(ctx, "no-digest", "", now)
+		return err
+	})
+	view(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, c := range []struct {
+			key, want string
+			seen      bool
+		}{{"k", "sha256:first", true}, {"no-digest", "", true}, {"unknown", "", false}} {
+			got, seen, err := tx.ProcessedDigest(ctx, c.key)
+			if err != nil || got != c.want || seen != c.seen {
+				t.Errorf("ProcessedDigest(%q) = %q, %v, %v; want %q, %v", c.key, got, seen, err, c.want, c.seen)
 			}
 		}
 		return nil

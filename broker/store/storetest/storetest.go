@@ -19,6 +19,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	}{
 		{"Processed", testProcessed},
 		{"ProcessedPrune", testProcessedPrune},
+		{"ProcessedDigest", testProcessedDigest},
 		{"Enqueue", testEnqueue},
 		{"Chain", testChain},
 		{"Claim", testClaim},

@@ -13,7 +13,7 @@ var errBoom = errors.New("boom")
 
 // writeEverything makes one change of every kind.
 func writeEverything(ctx context.Context, tx store.Tx) error {
-	if _, err := tx.MarkProcessed(ctx, "k", time.Now()); err != nil {
+	if _, err := tx.MarkProcessed(ctx, "k", "", time.Now()); err != nil {
 		return err
 	}
 	if _, err := tx.Enqueue(ctx, chained(1)); err != nil {
@@ -63,7 +63,7 @@ func wantEmpty(t *testing.T, s store.Store) {
 		return nil
 	})
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
-		if first, err := tx.MarkProcessed(ctx, "k", time.Now()); err != nil || !first {
+		if first, err := tx.MarkProcessed(ctx, "k", "", time.Now()); err != nil || !first {
 			t.Errorf("MarkProcessed = %v, %v, want true", first, err)
 		}
 		return nil

@@ -11,11 +11,13 @@ type JobRequest struct {
 	Labels        map[string]string `json:"labels,omitempty"`        // Dataproc labels to add to the job
 }
 
-// Facts returns the request without its ID token: what the policy evaluates
-// and what audit events may carry.
+// Facts returns the request without its ID token and with secret-looking
+// property values redacted: what audit events may carry.
 func (r JobRequest) Facts() RequestFacts {
+	job := r.Job
+	job.Properties = RedactProperties(job.Properties)
 	return RequestFacts{
-		Role: r.Role, Target: r.Target, Job: r.Job, Justification: r.Justification,
+		Role: r.Role, Target: r.Target, Job: job, Justification: r.Justification,
 		MaxDuration: r.MaxDuration, Labels: r.Labels,
 	}
 }

@@ -3,31 +3,14 @@ package policy
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
-	"strings"
 	"time"
+
+	"github.com/dataproc-iis/iis/events"
 )
 
 // Redacted replaces, in snapshots, the value of a job property whose key
-// looks like it holds a secret.
-const Redacted = "[redacted]"
-
-// secretWords mark a property key whose value is redacted from snapshots.
-var secretWords = []string{"secret", "passw", "token", "credential", "private", "keyfile", "apikey", "api.key", "api_key", "api-key", "access.key", "access_key", "access-key"}
-
-// secretProperty reports whether a property key looks like it holds a secret.
-func secretProperty(k string) bool {
-	k = strings.ToLower(k)
-	if strings.HasSuffix(k, ".key") {
-		return true
-	}
-	for _, w := range secretWords {
-		if strings.Contains(k, w) {
-			return true
-		}
-	}
-	return false
-}
+// looks like it holds a secret (events.SecretProperty).
+const Redacted = events.Redacted
 
 // Snapshot returns the input of a decision on req: {"principal": *Principal,
 // "request": *Request}, which marshal to JSON, with secret-looking property
@@ -39,14 +22,9 @@ func Snapshot(req Request) map[string]any { return snapshot(&req) }
 
 func snapshot(req *Request) map[string]any {
 	for k := range req.Job.Properties {
-		if secretProperty(k) {
+		if events.SecretProperty(k) {
 			r := *req
-			r.Job.Properties = maps.Clone(req.Job.Properties)
-			for k := range r.Job.Properties {
-				if secretProperty(k) {
-					r.Job.Properties[k] = Redacted
-				}
-			}
+			r.Job.Properties = events.RedactProperties(req.Job.Properties)
 			req = &r
 			break
 		}

@@ -159,8 +159,23 @@ func TestNoSecretAnywhere(t *testing.T) {
 	env.ImportDirectory(directoryYAML)
 	env.Start()
 	alice, bob := stack.Token("alice@example.com"), stack.Token("bob@example.com")
-	for _, tok := range []string{alice, bob} {
-		req := jobRequest(t, tok, "")
+	// A secret-looking Spark property: its value must stay out of every
+	// decision event (alice's is denied for the property, bob's because he
+	// left).
+	const s3Secret = "S3-SECRET-VALUE-MUST-NOT-LEAK"
+	withSecret := func(tok string) event.Event {
+		req, err := events.NewJobRequested("//airflow/dag/nightly", events.JobRequest{
+			IDToken: tok,
+			Target:  events.Target{Project: "iis-dev", Region: "europe-west1"},
+			Job: events.JobSpec{Type: "pyspark", MainPythonURI: "gs://iis-dev-code/etl.py",
+				Properties: map[string]string{"spark.hadoop.fs.s3a.secret.key": s3Secret}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	for _, req := range []event.Event{jobRequest(t, alice, ""), withSecret(alice), withSecret(bob)} {
 		env.PublishEvent(req)
 		collect(t, env, req.ID(), ended)
 	}
@@ -178,7 +193,7 @@ func TestNoSecretAnywhere(t *testing.T) {
 		places[f] = string(b)
 	}
 	for where, text := range places {
-		for _, secret := range []string{alice, bob, strings.Split(alice, ".")[2], "iisdev."} {
+		for _, secret := range []string{alice, bob, strings.Split(alice, ".")[2], "iisdev.", s3Secret} {
 			if strings.Contains(text, secret) {
 				t.Errorf("%s contains a secret (%.12s...)", where, secret)
 			}

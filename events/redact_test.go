@@ -1,0 +1,29 @@
+package events
+
+import "testing"
+
+func TestFactsRedactSecretProperties(t *testing.T) {
+	r := sampleJobRequest()
+	r.Job.Properties = map[string]string{
+		"spark.hadoop.fs.s3a.secret.key":              "s3-secret",
+		"spark.hadoop.fs.s3a.access.key":              "s3-access",
+		"spark.datasource.jdbc.password":              "hunter2",
+		"spark.executor.instances":                    "4",
+		"spark.hadoop.google.cloud.auth.keyfile.path": "/etc/key.json",
+	}
+	got := r.Facts().Job.Properties
+	for k, want := range map[string]string{
+		"spark.hadoop.fs.s3a.secret.key":              Redacted,
+		"spark.hadoop.fs.s3a.access.key":              Redacted,
+		"spark.datasource.jdbc.password":              Redacted,
+		"spark.executor.instances":                    "4",
+		"spark.hadoop.google.cloud.auth.keyfile.path": Redacted,
+	} {
+		if got[k] != want {
+			t.Errorf("Facts().Job.Properties[%q] = %q, want %q", k, got[k], want)
+		}
+	}
+	if r.Job.Properties["spark.datasource.jdbc.password"] != "hunter2" {
+		t.Error("Facts modified the request's own properties")
+	}
+}

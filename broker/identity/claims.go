@@ -26,6 +26,18 @@ func (is *issuer) principal(t *token, now time.Time) (p Principal, until time.Ti
 	case !slices.Contains(aud, cfg.Audience):
 		return p, until, fault.Permanentf(ReasonAudienceMismatch, "audience %q is not %q", aud, cfg.Audience)
 	}
+	if len(aud) > 1 {
+		// A token for several audiences was issued to one client, which azp
+		// names (OIDC Core 2, 3.1.3.7): only a token issued to the broker
+		// counts, not another client's that merely lists it.
+		var azp string
+		if err := t.str("azp", &azp); err != nil {
+			return p, until, err
+		}
+		if azp != cfg.Audience {
+			return p, until, fault.Permanentf(ReasonAudienceMismatch, "audience %q has several values and azp %q is not %q", aud, azp, cfg.Audience)
+		}
+	}
 	exp, ok, err := t.time("exp")
 	switch {
 	case err != nil:

@@ -84,6 +84,8 @@ func TestVerifyRejects(t *testing.T) {
 		{"no iss", sign(t, rs, with(good, "iss", nil), k.rsa), ReasonMissingClaim},
 		{"wrong audience", sign(t, rs, with(good, "aud", "another-app"), k.rsa), ReasonAudienceMismatch},
 		{"audience list without ours", sign(t, rs, with(good, "aud", []string{"a", "b"}), k.rsa), ReasonAudienceMismatch},
+		{"audience list with ours, no azp", sign(t, rs, with(good, "aud", []string{"other", "iis"}), k.rsa), ReasonAudienceMismatch},
+		{"audience list with ours, issued to another client", sign(t, rs, with(good, "aud", []string{"other", "iis"}, "azp", "other"), k.rsa), ReasonAudienceMismatch},
 		{"audience differs in case", sign(t, rs, with(good, "aud", "IIS"), k.rsa), ReasonAudienceMismatch},
 		{"no audience", sign(t, rs, with(good, "aud", nil), k.rsa), ReasonMissingClaim},
 		{"expired", sign(t, rs, with(good, "exp", t0.Add(-31*time.Second).Unix()), k.rsa), ReasonExpired},
@@ -164,7 +166,7 @@ func TestVerifyAccepts(t *testing.T) {
 		{"expired within the skew", sign(t, rs, with(good, "exp", t0.Add(-29*time.Second).Unix()), k.rsa),
 			mod(func(p *Principal) { p.ExpiresAt = t0.Add(-29 * time.Second) })},
 		{"nbf within the skew", sign(t, rs, with(good, "nbf", t0.Add(29*time.Second).Unix()), k.rsa), base},
-		{"audience list with ours", sign(t, rs, with(good, "aud", []string{"other", "iis"}), k.rsa), base},
+		{"audience list with ours, issued to us", sign(t, rs, with(good, "aud", []string{"other", "iis"}, "azp", "iis"), k.rsa), base},
 		{"workload by principal_type", sign(t, rs, with(good, "principal_type", "workload"), k.rsa), mod(func(p *Principal) { p.Type = TypeWorkload })},
 		{"workload by service-account e-mail", sign(t, rs, with(good, "email", "etl@proj.iam.gserviceaccount.com"), k.rsa),
 			mod(func(p *Principal) {

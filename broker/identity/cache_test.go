@@ -48,7 +48,7 @@ func TestCacheDropsRotatedKey(t *testing.T) {
 	// The issuer revokes rsa-1; the next refresh (triggered by a new key id)
 	// drops it, and the cached token must not outlive it.
 	ti.publish(map[string]crypto.Signer{"rsa-2": k.rsa2})
-	clk.advance(DefaultRefreshInterval)
+	clk.advance(DefaultRefreshInterval + DefaultClockSkew) // the refresh is clearly after raw was issued
 	if _, err := v.Verify(context.Background(), sign(t, map[string]any{"alg": "RS256", "kid": "rsa-2"}, ti.claims(t0), k.rsa2)); err != nil {
 		t.Fatalf("Verify(rsa-2) = %v", err)
 	}

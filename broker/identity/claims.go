@@ -72,6 +72,41 @@ func (is *issuer) principal(t *token, now time.Time) (p Principal, until time.Ti
 	return p, until, nil
 }
 
+// plausible checks, before the signature is verified, what would make the
+// token fail anyway (audience, expiry, signature size for its algorithm), so
+// that such a token cannot spend an issuer's key-set refresh. Its errors are
+// the ones verification would return.
+func (is *issuer) plausible(t *token, now time.Time) error {
+	aud, err := t.strings("aud")
+	if err != nil {
+		return err
+	}
+	if !slices.Contains(aud, is.cfg.Audience) {
+		return fault.Permanentf(ReasonAudienceMismatch, "audience %q is not %q", aud, is.cfg.Audience)
+	}
+	exp, ok, err := t.time("exp")
+	switch {
+	case err != nil:
+		return err
+	case !ok:
+		return fault.Permanentf(ReasonMissingClaim, "no exp claim")
+	case !now.Before(exp.Add(is.cfg.ClockSkew)):
+		return fault.Permanentf(ReasonExpired, "token expired at %s", exp.Format(time.RFC3339))
+	}
+	if n, ok := sigSize[t.alg]; ok && len(t.signature) != n {
+		return fault.Permanentf(ReasonBadSignature, "a %s signature has %d bytes, not %d", t.alg, len(t.signature), n)
+	}
+	if strings.HasPrefix(t.alg, "RS") || strings.HasPrefix(t.alg, "PS") {
+		if n := len(t.signature); n < minRSABits/8 || n > 1024 {
+			return fault.Permanentf(ReasonBadSignature, "an %s signature of %d bytes cannot come from an accepted key", t.alg, n)
+		}
+	}
+	return nil
+}
+
+// sigSize is the signature size of the fixed-size algorithms.
+var sigSize = map[string]int{"ES256": 64, "ES384": 96, "ES512": 132, "EdDSA": 64}
+
 // mapIdentity reads the principal id, e-mail, type and groups claims.
 func (is *issuer) mapIdentity(t *token, p *Principal) error {
 	cl := &is.cfg.Claims

@@ -78,7 +78,8 @@ func newIssuer(cfg Issuer, c Config) *issuer {
 // algorithm alg. It loads the key set on first use, refreshes it when it is
 // older than the maximum age, and on an unknown key id, all within the
 // issuer's fetch rate limit.
-func (is *issuer) keysFor(ctx context.Context, kid, alg string) ([]*verifyKey, error) {
+func (is *issuer) keysFor(ctx context.Context, t *token) ([]*verifyKey, error) {
+	kid, alg := t.kid, t.alg
 	ks := is.keys.Load()
 	switch {
 	case ks == nil:
@@ -98,10 +99,24 @@ func (is *issuer) keysFor(ctx context.Context, kid, alg string) ([]*verifyKey, e
 		return nil, fault.Permanentf(ReasonUnknownKey, "token without a key id, and %s publishes %d keys", is.cfg.URL, len(keys))
 	}
 	if len(keys) == 0 {
+		// Only a token that could be genuine may spend the refresh
+		// allowance: one that is expired, for another audience or carries a
+		// signature of the wrong size would fail whatever the keys.
+		if err := is.plausible(t, is.now()); err != nil {
+			return nil, err
+		}
 		fresh, err := is.refresh(ctx)
 		switch {
+		case errors.Is(err, errRateLimited) && issuedBefore(t, ks.fetched.Add(-is.cfg.ClockSkew)):
+			// The key set was fetched after the token was issued, and IdPs
+			// publish a key before they sign with it: it is not a new key.
+			return nil, fault.Permanentf(ReasonUnknownKey, "no key %q in the key set of %s, fetched after the token was issued", kid, is.cfg.URL)
 		case errors.Is(err, errRateLimited):
-			return nil, fault.Permanentf(ReasonUnknownKey, "no key %q in the key set of %s (refresh rate limited)", kid, is.cfg.URL)
+			// Not permanent: the key may have been rotated in since the
+			// last fetch (and a spray of forged key ids may have spent the
+			// allowance). The message is retried after the next refresh.
+			return nil, fault.AsTransient(ReasonKeyRefreshLimited,
+				fmt.Errorf("no key %q in the key set of %s, and its refresh is rate limited: retry later", kid, is.cfg.URL))
 		case err != nil:
 			return nil, unavailable(is.cfg.URL, err)
 		}
@@ -119,6 +134,12 @@ func (is *issuer) keysFor(ctx context.Context, kid, alg string) ([]*verifyKey, e
 		return nil, fault.Permanentf(ReasonAlgNotAllowed, "alg %s does not match key %q of %s", alg, kid, is.cfg.URL)
 	}
 	return fit, nil
+}
+
+// issuedBefore reports whether the token's iat is before at.
+func issuedBefore(t *token, at time.Time) bool {
+	iat, ok, err := t.time("iat")
+	return err == nil && ok && iat.Before(at)
 }
 
 // hasKey reports whether the current key set still holds kid (a cached
@@ -145,14 +166,21 @@ func unavailable(iss string, err error) error {
 // once at a time and at most once per refresh interval.
 func (is *issuer) refresh(ctx context.Context) (*keySet, error) {
 	v, err, _ := is.flight.Do("jwks", func() (any, error) {
-		if !is.limiter.AllowN(is.now(), 1) {
+		now := is.now()
+		r := is.limiter.ReserveN(now, 1)
+		if !r.OK() || r.DelayFrom(now) > 0 {
+			r.CancelAt(now)
 			return nil, errRateLimited
 		}
+		first := is.keys.Load() == nil
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*defaultHTTPTimeout)
 		defer cancel()
 		ks, err := is.fetch(fctx)
 		if err != nil {
-			return nil, err
+			return nil, err // a failed fetch counts: an issuer that is down is not hammered
+		}
+		if first {
+			r.CancelAt(now) // loading the keys is not a refresh: the allowance stays for a rotation
 		}
 		is.keys.Store(ks)
 		zerolog.Ctx(ctx).Info().Str("issuer", is.cfg.URL).Int("keys", len(ks.all)).Msg("jwks fetched")

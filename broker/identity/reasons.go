@@ -1,7 +1,7 @@
 package identity
 
 // Reasons of verification failures (fault reasons). All are permanent except
-// ReasonIssuerUnavailable.
+// ReasonIssuerUnavailable and ReasonKeyRefreshLimited.
 const (
 	ReasonMalformed         = "token_malformed"         // not a compact JWS with JSON header and claims
 	ReasonAlgNotAllowed     = "token_alg_not_allowed"   // alg none, HS*, or not allowed for the issuer
@@ -15,4 +15,7 @@ const (
 	ReasonInvalidClaim      = "token_invalid_claim"     // a claim has the wrong type or value
 	ReasonEmailUnverified   = "token_email_unverified"  // the principal is an e-mail the issuer marks unverified
 	ReasonIssuerUnavailable = "issuer_unavailable"      // transient: discovery or JWKS unreachable
+	// ReasonKeyRefreshLimited (transient): the key id is unknown and the
+	// issuer's key set was fetched too recently to fetch it again.
+	ReasonKeyRefreshLimited = "issuer_keys_refresh_limited"
 )

@@ -133,7 +133,7 @@ func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
 	if !is.algs[t.alg] {
 		return Principal{}, fault.Permanentf(ReasonAlgNotAllowed, "alg %q is not allowed for %s", t.alg, t.iss)
 	}
-	keys, err := is.keysFor(ctx, t.kid, t.alg)
+	keys, err := is.keysFor(ctx, t)
 	if err != nil {
 		return Principal{}, err
 	}

@@ -241,23 +241,66 @@ func TestUnknownKeyRefreshIsRateLimited(t *testing.T) {
 	clk.advance(DefaultRefreshInterval)
 	for i := range 50 {
 		raw := sign(t, map[string]any{"alg": "RS256", "kid": "spray-" + string(rune('a'+i%26)) + time.Duration(i).String()}, ti.claims(t0), k.attacker)
-		if _, err := v.Verify(context.Background(), raw); fault.ReasonOf(err) != ReasonUnknownKey {
-			t.Fatalf("Verify(random kid) = %v, want %s", err, ReasonUnknownKey)
+		_, err := v.Verify(context.Background(), raw)
+		switch want := ReasonKeyRefreshLimited; {
+		case i == 0 && fault.ReasonOf(err) != ReasonUnknownKey:
+			t.Fatalf("Verify(first random kid) = %v, want %s after a refresh", err, ReasonUnknownKey)
+		case i > 0 && (fault.ReasonOf(err) != want || fault.IsPermanent(err)):
+			t.Fatalf("Verify(random kid) while rate limited = %v, want transient %s", err, want)
 		}
 	}
 	if got := ti.jwksHits.Load(); got != 2 {
 		t.Errorf("JWKS fetches after 50 unknown key ids = %d, want 2 (initial + one refresh)", got)
 	}
 
-	// A rotated-in key is picked up by the next allowed refresh.
+	// A key rotated in while the allowance is spent is not refused for
+	// good: the token is retried, and verifies after the next refresh.
 	ti.publish(map[string]crypto.Signer{"rsa-1": k.rsa, "rsa-2": k.rsa2})
 	rotated := sign(t, map[string]any{"alg": "RS256", "kid": "rsa-2"}, ti.claims(t0), k.rsa2)
-	if _, err := v.Verify(context.Background(), rotated); fault.ReasonOf(err) != ReasonUnknownKey {
-		t.Errorf("Verify(new key) within the interval = %v, want %s", err, ReasonUnknownKey)
+	if _, err := v.Verify(context.Background(), rotated); fault.ReasonOf(err) != ReasonKeyRefreshLimited || fault.IsPermanent(err) {
+		t.Errorf("Verify(new key) within the interval = %v, want transient %s", err, ReasonKeyRefreshLimited)
 	}
 	clk.advance(DefaultRefreshInterval)
 	if _, err := v.Verify(context.Background(), rotated); err != nil {
 		t.Errorf("Verify(new key) after the interval = %v, want nil", err)
+	}
+}
+
+// TestImplausibleTokensSpendNoRefresh: tokens that would fail whatever the
+// keys (unsigned garbage of the wrong size, expired, another audience) with
+// unknown key ids do not fetch the key set, so a genuine token signed with a
+// rotated-in key still gets the refresh.
+func TestImplausibleTokensSpendNoRefresh(t *testing.T) {
+	ti := newTestIssuer(t)
+	k := testKeys()
+	v, clk := newTestVerifier(t, ti, nil)
+	if err := v.Warm(context.Background()); err != nil {
+		t.Fatalf("Warm() = %v", err)
+	}
+	clk.advance(DefaultRefreshInterval)
+	good := ti.claims(t0)
+	parts := strings.Split(sign(t, map[string]any{"alg": "ES256", "kid": "x"}, good, k.attacker), ".")
+	spray := []struct {
+		name, raw, reason string
+	}{
+		{"short ES256 signature", parts[0] + "." + parts[1] + ".c2ln", ReasonBadSignature},
+		{"another audience", sign(t, map[string]any{"alg": "RS256", "kid": "spray-2"}, with(good, "aud", "someone-else"), k.attacker), ReasonAudienceMismatch},
+		{"expired", sign(t, map[string]any{"alg": "RS256", "kid": "spray-3"}, with(good, "exp", t0.Add(-time.Hour).Unix()), k.attacker), ReasonExpired},
+	}
+	for _, s := range spray {
+		for range 20 {
+			if _, err := v.Verify(context.Background(), s.raw); fault.ReasonOf(err) != s.reason {
+				t.Fatalf("Verify(%s) = %v, want %s", s.name, err, s.reason)
+			}
+		}
+	}
+	if got := ti.jwksHits.Load(); got != 1 {
+		t.Errorf("JWKS fetches after 60 implausible tokens = %d, want 1 (the initial one)", got)
+	}
+	ti.publish(map[string]crypto.Signer{"rsa-1": k.rsa, "rsa-2": k.rsa2})
+	rotated := sign(t, map[string]any{"alg": "RS256", "kid": "rsa-2"}, good, k.rsa2)
+	if _, err := v.Verify(context.Background(), rotated); err != nil {
+		t.Errorf("Verify(token of a rotated-in key) = %v, want nil", err)
 	}
 }
 

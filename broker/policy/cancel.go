@@ -8,12 +8,14 @@ import (
 )
 
 // CancelRequest asks whether Principal may cancel a job owned by Owner (the
-// owner's principal id) running on Target.
+// owner's principal id) running on Target. Justification is the reason the
+// canceller gave: a role with justification_required needs one.
 type CancelRequest struct {
-	Principal Principal
-	Owner     string
-	Target    Target
-	Time      time.Time
+	Principal     Principal
+	Owner         string
+	Target        Target
+	Justification string
+	Time          time.Time
 }
 
 // Reason codes of cancel decisions.
@@ -31,7 +33,7 @@ func (p *Policy) EvaluateCancel(req CancelRequest) Decision {
 	if req.Time.IsZero() {
 		req.Time = time.Now()
 	}
-	r := Request{Principal: req.Principal, Target: req.Target, Time: req.Time.UTC()}
+	r := Request{Principal: req.Principal, Target: req.Target, Justification: req.Justification, Time: req.Time.UTC()}
 	r.Target = Target{Project: strings.ToLower(r.Target.Project), Region: strings.ToLower(r.Target.Region), Cluster: strings.ToLower(r.Target.Cluster)}
 	e := &evaluation{p: p, req: r}
 	d := Decision{Version: p.version, Input: snapshot(&e.req)}
@@ -59,6 +61,9 @@ func (p *Policy) EvaluateCancel(req CancelRequest) Decision {
 			d.Reasons = append(d.Reasons, Reason{Code: CodePrincipalType, Role: ro.name, Message: fmt.Sprintf("principal type %q is not allowed", pr.Type)})
 		case !ro.allowsTarget(e.req.Target):
 			d.Reasons = append(d.Reasons, Reason{Code: CodeTarget, Role: ro.name, Message: "the job's target is outside the role's targets"})
+		case ro.justification && strings.TrimSpace(e.req.Justification) == "":
+			d.Reasons = append(d.Reasons, Reason{Code: CodeJustification, Role: ro.name, Message: "cancelling another's job under this role needs a reason"})
+		case ro.cond != nil && !e.cancelCondition(ro, &d.Reasons):
 		default:
 			d.Allowed, d.Binding, d.Role = true, c.binding.String(), ro.name
 			d.Reasons = append(d.Reasons, Reason{Code: CodeCancelByRole, Role: ro.name, Message: fmt.Sprintf("role %q may cancel others' jobs", ro.name)})
@@ -67,4 +72,18 @@ func (p *Policy) EvaluateCancel(req CancelRequest) Decision {
 	}
 	d.Reasons = append(d.Reasons, Reason{Code: CodeCancelDenied, Message: fmt.Sprintf("%s does not own the job and no bound role may cancel others' jobs there", pr.ID)})
 	return d
+}
+
+// cancelCondition evaluates the role's condition on the cancel (request.job
+// is empty, request.target is the job's target, request.justification the
+// reason given) and reports whether it holds; a failure to evaluate denies.
+func (e *evaluation) cancelCondition(ro *role, reasons *[]Reason) bool {
+	ok, err := ro.cond.eval(e.activation())
+	switch {
+	case err != nil:
+		*reasons = append(*reasons, Reason{Code: CodeConditionError, Role: ro.name, Message: "condition failed to evaluate (denied): " + err.Error()})
+	case !ok:
+		*reasons = append(*reasons, Reason{Code: CodeConditionFalse, Role: ro.name, Message: "condition is false: " + ro.cond.src})
+	}
+	return err == nil && ok
 }

@@ -217,8 +217,10 @@ func TestEvaluateCancel(t *testing.T) {
 		want outcome
 	}{
 		{"owner", CancelRequest{Principal: dana, Owner: "DANA@example.com", Target: target}, outcome{Allowed: true, Codes: []string{":cancel_owner"}}},
-		{"role may cancel others", CancelRequest{Principal: alice, Owner: "dana@example.com", Target: target},
+		{"role may cancel others", CancelRequest{Principal: alice, Owner: "dana@example.com", Target: target, Justification: "INC-42: runaway job"},
 			outcome{Allowed: true, Role: "oncall", Binding: "user:alice@example.com", Codes: []string{"oncall:cancel_by_role"}}},
+		{"role needs a justification", CancelRequest{Principal: alice, Owner: "dana@example.com", Target: target, Justification: "  "},
+			outcome{Codes: []string{"oncall:justification_required", ":cancel_not_allowed"}}},
 		{"other principal", CancelRequest{Principal: bob, Owner: "dana@example.com", Target: target}, outcome{Codes: []string{":cancel_not_allowed"}}},
 		{"deny rule", CancelRequest{Principal: alice, Owner: "dana@example.com", Target: Target{Project: "data-frozen", Region: "x"}}, outcome{Codes: []string{":denied_by_rule"}}},
 	}
@@ -228,6 +230,40 @@ func TestEvaluateCancel(t *testing.T) {
 				t.Errorf("EvaluateCancel(%+v) mismatch (-want +got):\n%s", tt.req, diff)
 			}
 		})
+	}
+}
+
+// TestEvaluateCancelCondition: a role's CEL condition holds for cancels
+// of others' jobs too (here: only during working hours).
+func TestEvaluateCancelCondition(t *testing.T) {
+	p, err := Parse("cancel.yaml", []byte(`
+version: 1
+roles:
+  oncall:
+    service_account: oncall@p.iam.gserviceaccount.com
+    targets: [{project: "*", region: "*", serverless: true}]
+    job_types: [spark]
+    data_locations: [gs://data-bucket/]
+    may_cancel_others: true
+    condition: request.time.getHours("UTC") >= 8 && request.time.getHours("UTC") < 18
+bindings:
+  - {group: oncall, role: oncall}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := CancelRequest{Principal: human("carol@example.com", "oncall"), Owner: "dana@example.com", Target: Target{Project: "p", Region: "r"}}
+	for _, tt := range []struct {
+		hour int
+		want outcome
+	}{
+		{10, outcome{Allowed: true, Role: "oncall", Binding: "group:oncall", Codes: []string{"oncall:cancel_by_role"}}},
+		{23, outcome{Codes: []string{"oncall:condition_false", ":cancel_not_allowed"}}},
+	} {
+		req.Time = time.Date(2026, 3, 2, tt.hour, 0, 0, 0, time.UTC)
+		if diff := cmp.Diff(tt.want, outcomeOf(p.EvaluateCancel(req))); diff != "" {
+			t.Errorf("EvaluateCancel(at %02d:00) mismatch (-want +got):\n%s", tt.hour, diff)
+		}
 	}
 }
 

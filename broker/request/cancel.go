@@ -72,10 +72,11 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 		return fault.AsTransient(decision.ReasonPolicyUnavailable, errors.New("no active policy"))
 	}
 	d := pol.EvaluateCancel(policy.CancelRequest{
-		Principal: policy.Principal{ID: id, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups},
-		Owner:     job.Principal,
-		Target:    policy.Target{Project: job.Project, Region: job.Region, Cluster: job.Cluster},
-		Time:      now,
+		Principal:     policy.Principal{ID: id, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups},
+		Owner:         job.Principal,
+		Target:        policy.Target{Project: job.Project, Region: job.Region, Cluster: job.Cluster},
+		Justification: cr.Reason,
+		Time:          now,
 	})
 	if !d.Allowed {
 		return fault.Permanentf(policy.CodeCancelDenied, "%s may not cancel the job of request %s", id, cr.RequestID)

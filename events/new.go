@@ -31,6 +31,10 @@ func WithTime(t time.Time) Option { return func(o *options) { o.time = t } }
 // job.requested event.
 func WithRequestID(id string) Option { return func(o *options) { o.requestID = id } }
 
+// WithCausationID sets the causationid extension: the id of the event that
+// caused this one, when only its id is at hand (a stored job's last event).
+func WithCausationID(id string) Option { return func(o *options) { o.causationID = id } }
+
 // WithTraceparent sets the W3C traceparent extension.
 func WithTraceparent(tp string) Option { return func(o *options) { o.traceparent = tp } }
 
@@ -50,6 +54,20 @@ func WithCause(parent event.Event) Option {
 		}
 		if tp := extension(parent, ExtTraceparent); tp != "" {
 			o.traceparent = tp
+		}
+	}
+}
+
+// WithCauseIn links the event, like WithCause(parent), into parent's trail
+// (its requestid and traceparent), but names the event with id causeID as
+// its cause: an event caused by an earlier event of the trail whose id is
+// stored (the decision, for a credential; the credential, for a submit).
+// An empty causeID names parent.
+func WithCauseIn(parent event.Event, causeID string) Option {
+	return func(o *options) {
+		WithCause(parent)(o)
+		if causeID != "" {
+			o.causationID = causeID
 		}
 	}
 }

@@ -35,10 +35,16 @@ type Trigger struct {
 	Action    string `json:"action"`               // snake_case SCIM action, e.g. "user_deactivated", "membership_removed"
 }
 
-// RevokeAction is one step of a revocation cascade.
+// RevokeAction is one step of a revocation cascade. For cancel_job,
+// succeeded means Dataproc accepted the cancel (State CANCELLING: the job's
+// end follows as job.state_changed, which says if it ended before the
+// cancel took effect), and skipped with a terminal State means the job had
+// already ended and nothing was cancelled.
 type RevokeAction struct {
-	Kind     string `json:"kind"`            // deny_request | cancel_job | revoke_grant | recheck_grant
-	Resource string `json:"resource"`        // what it acted on (Dataproc resource, grant or request id)
-	Outcome  string `json:"outcome"`         // succeeded | failed | skipped
-	Error    string `json:"error,omitempty"` // required when Outcome is failed; no secrets
+	Kind     string `json:"kind"`             // deny_request | cancel_job | revoke_grant | recheck_grant
+	Resource string `json:"resource"`         // what it acted on (Dataproc resource, grant or request id)
+	Outcome  string `json:"outcome"`          // succeeded | failed | skipped
+	State    string `json:"state,omitempty"`  // cancel_job: the workload's state when the cancel was made
+	Detail   string `json:"detail,omitempty"` // what happened, in words
+	Error    string `json:"error,omitempty"`  // required when Outcome is failed; no secrets
 }

@@ -118,7 +118,7 @@ func buildSCIM(ctx context.Context) (*scimBackend, error) {
 	sc := service.Config{Store: env("IIS_STORE", ""), Topology: transport.DefaultTopology(), Worker: worker.DefaultConfig()}
 	sc.Topology.Identity = env("IIS_IDENTITY_TOPIC", sc.Topology.Identity)
 	sc.Topology.Audit = env("IIS_AUDIT_TOPIC", sc.Topology.Audit)
-	cfg.IdentityTopic = sc.Topology.Identity
+	cfg.IdentityTopic, cfg.AuditTopic = sc.Topology.Identity, sc.Topology.Audit
 	c, err := transport.NewClient(ctx, env("IIS_PROJECT", os.Getenv("GOOGLE_CLOUD_PROJECT")), os.Getenv("PUBSUB_EMULATOR_HOST"))
 	if err != nil {
 		return nil, err

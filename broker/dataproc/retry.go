@@ -25,6 +25,7 @@ const (
 	ReasonRejected           = "dataproc_rejected"        // the resource is in a state that forbids the call
 	ReasonIDConflict         = "dataproc_id_conflict"     // the derived id belongs to another request's workload
 	ReasonUnavailable        = "dataproc_unavailable"     // Dataproc unreachable or failing: retry later
+	ReasonEnded              = "workload_ended"           // a cancel found the workload already ended: nothing was cancelled
 )
 
 // Retry bounds the retries of transient Dataproc errors: exponential backoff

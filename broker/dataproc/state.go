@@ -2,6 +2,7 @@ package dataproc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"cloud.google.com/go/dataproc/v2/apiv1/dataprocpb"
@@ -89,7 +90,9 @@ func (s *Submitter) State(ctx context.Context, c Caller, sub Submission) (state 
 
 // Cancel asks Dataproc to stop the workload: a batch through its operation, a
 // job with CancelJob. Cancels wait for the region's rate limiter ahead of
-// every submit. Cancelling a workload that has already ended succeeds.
+// every submit. A workload that had already ended is not cancelled: the
+// error is then a permanent ReasonEnded fault wrapping an *EndedError with
+// the state it ended in, so that nobody reports a cancel that did not happen.
 func (s *Submitter) Cancel(ctx context.Context, c Caller, sub Submission) error {
 	var err error
 	switch sub.Kind {
@@ -108,12 +111,31 @@ func (s *Submitter) Cancel(ctx context.Context, c Caller, sub Submission) error 
 		return fault.Permanentf(ReasonInvalidJob, "dataproc.Cancel: unknown kind %q", sub.Kind)
 	}
 	if status.Code(err) == codes.FailedPrecondition {
-		// Refused because it has ended? Then there is nothing left to cancel.
-		if _, ended, _, serr := s.State(ctx, c, sub); serr == nil && ended {
-			return nil
+		// Refused because it has ended? Then there was nothing to cancel.
+		if state, ended, _, serr := s.State(ctx, c, sub); serr == nil && ended {
+			return &fault.Error{Kind: fault.Permanent, Reason: ReasonEnded, Err: &EndedError{State: state}}
 		}
 	}
 	return classify(err)
+}
+
+// EndedError reports a cancel of a workload that had already ended.
+type EndedError struct {
+	State string // the state it ended in (StateSucceeded, StateFailed, StateCancelled)
+}
+
+func (e *EndedError) Error() string {
+	return "the workload had already ended (" + e.State + "): nothing to cancel"
+}
+
+// EndedState returns the state a cancel found the workload ended in, if
+// err says it had ended.
+func EndedState(err error) (string, bool) {
+	var e *EndedError
+	if errors.As(err, &e) {
+		return e.State, true
+	}
+	return "", false
 }
 
 func (s *Submitter) cancelBatch(ctx context.Context, c Caller, sub Submission) error {

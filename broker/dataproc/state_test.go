@@ -1,6 +1,7 @@
 package dataproc
 
 import (
+	"github.com/dataproc-iis/iis/broker/fault"
 	"testing"
 	"time"
 
@@ -46,8 +47,9 @@ func TestCancel(t *testing.T) {
 			if state, ended, _ := e.stateAt(t, cred, sub, 30*time.Second); state != StateCancelled || !ended {
 				t.Errorf("State() after the cancel delay = %q, %v; want cancelled, ended", state, ended)
 			}
-			if err := e.sub.Cancel(e.ctx, cred, sub); err != nil {
-				t.Errorf("Cancel(ended) = %v, want success", err)
+			err = e.sub.Cancel(e.ctx, cred, sub)
+			if st, ok := EndedState(err); !ok || st != StateCancelled || fault.ReasonOf(err) != ReasonEnded || !fault.IsPermanent(err) {
+				t.Errorf("Cancel(ended) = %v, want permanent %s with state %s", err, ReasonEnded, StateCancelled)
 			}
 			c := e.srv.Counts()
 			if got := c.CancelJob + c.CancelOperation; got != 2 {
@@ -74,5 +76,29 @@ func TestCancelBatchWithoutOperation(t *testing.T) {
 	}
 	if got := e.srv.Counts().CancelOperation; got != 1 {
 		t.Errorf("Counts().CancelOperation = %d, want 1", got)
+	}
+}
+
+// TestCancelSucceededWorkload: a cancel that arrives after the workload
+// succeeded reports that it had ended, and how, rather than a cancel.
+func TestCancelSucceededWorkload(t *testing.T) {
+	for _, target := range []Target{batchTarget, jobTarget} {
+		t.Run(target.Cluster, func(t *testing.T) {
+			e := newEnv(t, envConfig{})
+			sa := etlSA
+			if target.Cluster != "" {
+				sa = clusterSA
+			}
+			cred := e.mint(t, sa)
+			sub, err := e.sub.Submit(e.ctx, cred, sparkRequest("done-already", target))
+			if err != nil {
+				t.Fatalf("Submit() = %v", err)
+			}
+			e.clock.Advance(12 * time.Minute) // pending 1m, running 10m: succeeded
+			err = e.sub.Cancel(e.ctx, cred, sub)
+			if st, ok := EndedState(err); !ok || st != StateSucceeded {
+				t.Errorf("Cancel(succeeded) = %v, want %s with state %s", err, ReasonEnded, StateSucceeded)
+			}
+		})
 	}
 }

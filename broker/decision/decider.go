@@ -100,8 +100,9 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 	if len(p.UntrustedGroups) > 0 {
 		ident["untrusted_token_groups"] = p.UntrustedGroups // dropped: issuer not trusted for groups
 	}
+	id, email := p.ID, p.Email
 	if d.Directory != nil {
-		e, err := d.Directory.Lookup(ctx, p.ID, p.Email)
+		e, err := d.Directory.Lookup(ctx, p)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalUnknown, fmt.Sprintf("%s is not in the directory", p.ID)), nil
@@ -113,7 +114,8 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 			}
 			return Outcome{}, fmt.Errorf("decision: directory lookup: %w", err)
 		}
-		ident["directory"] = map[string]any{"user_id": e.UserID, "user_name": e.UserName, "active": e.Active, "locked": e.Locked, "groups": e.Groups}
+		ident["directory"] = map[string]any{"user_id": e.UserID, "user_name": e.UserName, "linked_by": e.LinkedBy,
+			"active": e.Active, "locked": e.Locked, "groups": e.Groups}
 		switch {
 		case e.Locked:
 			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalLocked, fmt.Sprintf("%s is locked in the directory", p.ID)), nil
@@ -121,9 +123,17 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalInactive, fmt.Sprintf("%s is deactivated in the directory", p.ID)), nil
 		}
 		groups = union(e.Groups, p.Groups)
+		// The directory says who it is: bindings and conditions see its
+		// user name, and its primary e-mail when the token vouched for none.
+		if e.UserName != "" {
+			id = e.UserName
+		}
+		if email == "" {
+			email = e.Email
+		}
 	}
 	ident["token_groups"] = p.Groups // counted: issuer trusted for groups
-	req.Principal = policy.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
+	req.Principal = policy.Principal{ID: id, Email: email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
 	dec := pol.Evaluate(req)
 	dec.Input["identity"] = ident
 	return Outcome{Principal: p, Decision: dec, Stage: StagePolicy}, nil

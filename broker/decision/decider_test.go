@@ -30,7 +30,8 @@ type memDirectory struct {
 	lookups atomic.Int32
 }
 
-func (m *memDirectory) Lookup(_ context.Context, id, _ string) (Entry, error) {
+func (m *memDirectory) Lookup(_ context.Context, p identity.Principal) (Entry, error) {
+	id := p.ID
 	m.lookups.Add(1)
 	if m.err != nil {
 		return Entry{}, m.err

@@ -3,22 +3,27 @@ package decision
 import (
 	"context"
 	"errors"
+
+	"github.com/dataproc-iis/iis/broker/identity"
 )
 
 // Directory is the authority on principals: the store's users and groups
 // (filled by SCIM or `iis directory import`).
 type Directory interface {
-	// Lookup returns the directory entry of the principal with the given id
-	// (and e-mail, which the implementation may use to find it), or an error
-	// wrapping ErrNotFound. Any other error is treated as transient unless it
-	// is a permanent fault.
-	Lookup(ctx context.Context, principalID, email string) (Entry, error)
+	// Lookup returns the directory entry of a verified principal, found by
+	// the links its issuer allows (p.Link), or an error wrapping
+	// ErrNotFound. Any other error is treated as transient unless it is a
+	// permanent fault.
+	Lookup(ctx context.Context, p identity.Principal) (Entry, error)
 }
 
 // Entry is a principal as the directory knows it.
 type Entry struct {
 	UserID   string
 	UserName string // the directory's name for the principal (lower case)
+	Email    string // the user's primary e-mail address (lower case), or ""
+	// LinkedBy is the link that found the user (identity.LinkEmail, ...).
+	LinkedBy string
 	Active   bool   // false once deprovisioned (leaver)
 	Locked   bool   // set by a leaver or an admin; a locked principal is denied
 	Groups   []string

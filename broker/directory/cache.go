@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dataproc-iis/iis/broker/decision"
+	"github.com/dataproc-iis/iis/broker/identity"
 )
 
 // CacheConfig configures a Cached directory.
@@ -98,7 +99,13 @@ func NewCached(cfg CacheConfig) (*Cached, error) {
 	}, nil
 }
 
-type cacheKey struct{ id, email string }
+// cacheKey is what a lookup depends on: who the token says it is and the
+// links its issuer allows.
+type cacheKey struct{ issuer, subject, email, by, externalID, userName string }
+
+func keyOf(p identity.Principal) cacheKey {
+	return cacheKey{p.Issuer, p.Subject, p.Email, strings.Join(p.Link.By, ","), p.Link.ExternalID, p.Link.UserName}
+}
 
 // entry is a cached Lookup result: a directory entry, or a not-found error.
 type entry struct {
@@ -106,8 +113,28 @@ type entry struct {
 	val     decision.Entry
 	err     error
 	expires time.Time
-	keys    [2]string // fold(id), fold(email)
-	elem    *list.Element
+	// keys are the change-feed keys that may make another user (or none)
+	// the answer: fold(email), fold(user name claim), "ext:"+externalId,
+	// "link:"+issuer+"#"+subject; and, for a user_id link, the subject as
+	// a user id (in users).
+	keys  [4]string
+	users [2]string
+	elem  *list.Element
+}
+
+// dependencies fills e.keys and e.users from the lookup and its answer.
+func (e *entry) dependencies(p identity.Principal) {
+	e.keys = [4]string{fold(p.Email), fold(p.Link.UserName), "", ""}
+	if p.Link.ExternalID != "" {
+		e.keys[2] = "ext:" + p.Link.ExternalID
+	}
+	if p.Issuer != "" && p.Subject != "" {
+		e.keys[3] = "link:" + p.Issuer + "#" + p.Subject
+	}
+	e.users[0] = e.val.UserID
+	if slices.Contains(p.Link.By, identity.LinkUserID) {
+		e.users[1] = p.Subject
+	}
 }
 
 // fold folds a user name or e-mail address as the store does for its
@@ -118,13 +145,13 @@ func fold(s string) string { return strings.ToLower(s) }
 // Lookup implements decision.Directory. Found entries and not-found answers
 // are cached; any other error (an ambiguous e-mail, an unavailable store) is
 // not.
-func (c *Cached) Lookup(ctx context.Context, principalID, email string) (decision.Entry, error) {
-	k := cacheKey{principalID, email}
+func (c *Cached) Lookup(ctx context.Context, p identity.Principal) (decision.Entry, error) {
+	k := keyOf(p)
 	c.mu.Lock()
 	if !c.live {
 		c.mu.Unlock()
 		c.bypasses.Add(1)
-		return c.dir.Lookup(ctx, principalID, email)
+		return c.dir.Lookup(ctx, p)
 	}
 	now := c.clock()
 	if e := c.entries[k]; e != nil {
@@ -142,7 +169,7 @@ func (c *Cached) Lookup(ctx context.Context, principalID, email string) (decisio
 	c.mu.Unlock()
 	c.misses.Add(1)
 
-	val, err := c.dir.Lookup(ctx, principalID, email)
+	val, err := c.dir.Lookup(ctx, p)
 	if err != nil && !errors.Is(err, decision.ErrNotFound) {
 		return val, err
 	}
@@ -154,11 +181,12 @@ func (c *Cached) Lookup(ctx context.Context, principalID, email string) (decisio
 	if old := c.entries[k]; old != nil {
 		c.remove(old) // a concurrent miss stored it first
 	}
-	e := &entry{key: k, err: err, expires: now.Add(c.ttl), keys: [2]string{fold(principalID), fold(email)}}
+	e := &entry{key: k, err: err, expires: now.Add(c.ttl)}
 	if err == nil {
 		e.val = val
 		e.val.Groups = slices.Clone(val.Groups)
 	}
+	e.dependencies(p)
 	c.insert(e)
 	return val, err
 }
@@ -230,8 +258,10 @@ func (c *Cached) insert(e *entry) {
 	}
 	c.entries[e.key] = e
 	e.elem = c.lru.PushFront(e)
-	if e.val.UserID != "" {
-		c.byUser.add(e.val.UserID, e)
+	for _, u := range e.users {
+		if u != "" {
+			c.byUser.add(u, e)
+		}
 	}
 	for _, k := range e.keys {
 		if k != "" {
@@ -244,8 +274,8 @@ func (c *Cached) insert(e *entry) {
 func (c *Cached) remove(e *entry) {
 	delete(c.entries, e.key)
 	c.lru.Remove(e.elem)
-	if e.val.UserID != "" {
-		c.byUser.remove(e.val.UserID, e)
+	for _, u := range e.users {
+		c.byUser.remove(u, e)
 	}
 	for _, k := range e.keys {
 		c.byKey.remove(k, e)

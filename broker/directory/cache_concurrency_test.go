@@ -23,7 +23,7 @@ func TestCachedConcurrent(t *testing.T) {
 		g.Go(func() error {
 			for i := range 200 {
 				p := principals[(w+i)%len(principals)]
-				e, err := f.cache.Lookup(ctx, p.id, p.email)
+				e, err := f.cache.Lookup(ctx, pr(p.id, p.email))
 				if p.id == "bob@example.com" && (err != nil || e.Active) {
 					return fmt.Errorf("Lookup(bob) = %+v, %v; want inactive", e, err)
 				}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
+	"github.com/dataproc-iis/iis/broker/identity"
 )
 
 // TestCachedFailsClosed: a lock committed while the feed is down (its
@@ -58,7 +59,7 @@ func TestCachedStopsServingWhenFeedStops(t *testing.T) {
 	if err := c.Follow(context.Background(), feed); err != nil {
 		t.Errorf("Follow(closed feed) = %v, want nil", err)
 	}
-	c.Lookup(context.Background(), "alice@example.com", "")
+	c.Lookup(context.Background(), pr("alice@example.com", ""))
 	if got := c.Stats(); got.Live || got.Entries != 0 || got.Bypasses != 1 {
 		t.Errorf("Stats() after the feed stopped = %+v, want not live, no entries, 1 bypass", got)
 	}
@@ -93,7 +94,7 @@ func TestCachedDropsRacingFill(t *testing.T) {
 			f.dir.d = gate // fixture's directory: reads, then waits
 			stale := make(chan decision.Entry)
 			go func() {
-				e, _ := f.cache.Lookup(context.Background(), "alice@example.com", "")
+				e, _ := f.cache.Lookup(context.Background(), pr("alice@example.com", ""))
 				stale <- e
 			}()
 			<-gate.read
@@ -117,8 +118,8 @@ type gated struct {
 	read, release chan struct{}
 }
 
-func (g *gated) Lookup(ctx context.Context, id, email string) (decision.Entry, error) {
-	e, err := g.d.Lookup(ctx, id, email)
+func (g *gated) Lookup(ctx context.Context, p identity.Principal) (decision.Entry, error) {
+	e, err := g.d.Lookup(ctx, p)
 	close(g.read)
 	<-g.release
 	return e, err

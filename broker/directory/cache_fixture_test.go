@@ -10,6 +10,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storetest"
 )
@@ -22,11 +23,11 @@ type recording struct {
 	read []string
 }
 
-func (r *recording) Lookup(ctx context.Context, id, email string) (decision.Entry, error) {
+func (r *recording) Lookup(ctx context.Context, p identity.Principal) (decision.Entry, error) {
 	r.mu.Lock()
-	r.read = append(r.read, id)
+	r.read = append(r.read, p.ID)
 	r.mu.Unlock()
-	return r.d.Lookup(ctx, id, email)
+	return r.d.Lookup(ctx, p)
 }
 
 // reset returns the principal ids read so far and forgets them.
@@ -135,7 +136,7 @@ func seed(t testing.TB, st store.Store) {
 // lookup looks id up through the cache.
 func (f *fixture) lookup(t *testing.T, id, email string) (decision.Entry, error) {
 	t.Helper()
-	return f.cache.Lookup(context.Background(), id, email)
+	return f.cache.Lookup(context.Background(), pr(id, email))
 }
 
 // userID returns the id of the user named name.

@@ -11,6 +11,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/postgres"
 	"github.com/dataproc-iis/iis/broker/store/storetest"
@@ -79,7 +80,7 @@ func TestCachedSeesOtherWorkersChanges(t *testing.T) {
 	a, cache, feed := twoWorkers(t)
 	ctx := context.Background()
 	aliceID := userID(t, a, "alice@example.com")
-	lookup := func(id string) (decision.Entry, error) { return cache.Lookup(ctx, id, "") }
+	lookup := func(id string) (decision.Entry, error) { return cache.Lookup(ctx, pr(id, "")) }
 	for range 2 {
 		if e, err := lookup("alice@example.com"); err != nil || e.Locked {
 			t.Fatalf("Lookup(alice) = %+v, %v; want unlocked", e, err)
@@ -151,24 +152,31 @@ func TestCachedSeesResolutionChanges(t *testing.T) {
 		}
 		return u.ID
 	}
-	if e, err := cache.Lookup(ctx, "sub-123", "A.Smith@example.com"); err != nil || e.UserID != aliceID {
+	if e, err := cache.Lookup(ctx, pr("sub-123", "A.Smith@example.com")); err != nil || e.UserID != aliceID {
 		t.Fatalf("Lookup(sub-123, a.smith) = %+v, %v; want alice", e, err)
 	}
+	// An explicit link of the subject wins over the e-mail.
 	id := put(store.User{UserName: "Sub-123", Active: true})
-	feed.waitFor(t, "user Sub-123", mentions(id))
-	if e, err := cache.Lookup(ctx, "sub-123", "A.Smith@example.com"); err != nil || e.UserID != id {
-		t.Errorf("Lookup(sub-123, a.smith) after A created user Sub-123 = %+v, %v; want user %s", e, err, id)
+	err := a.Update(ctx, func(ctx context.Context, tx store.Tx) error { return tx.LinkIdentity(ctx, testIssuer, "sub-123", id) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	feed.waitFor(t, "the link of sub-123", func(ch directory.Change) bool {
+		return slices.Contains(ch.Keys, "link:"+testIssuer+"#sub-123")
+	})
+	if e, err := cache.Lookup(ctx, pr("sub-123", "A.Smith@example.com")); err != nil || e.UserID != id || e.LinkedBy != identity.LinkIdentity {
+		t.Errorf("Lookup(sub-123, a.smith) after A linked sub-123 to %s = %+v, %v; want that user by identity_link", id, e, err)
 	}
 
-	if e, err := cache.Lookup(ctx, "sub-456", "a.smith@example.com"); err != nil || e.UserID != aliceID {
+	if e, err := cache.Lookup(ctx, pr("sub-456", "a.smith@example.com")); err != nil || e.UserID != aliceID {
 		t.Fatalf("Lookup(sub-456, a.smith) = %+v, %v; want alice", e, err)
 	}
-	id = put(store.User{UserName: "impostor", Active: true, Emails: []store.Email{{Value: "A.SMITH@example.com"}}})
+	id = put(store.User{UserName: "impostor", Active: true, Emails: []store.Email{{Value: "A.SMITH@example.com", Primary: true}}})
 	// Its row and its e-mail address are notified apart: wait for the latter.
 	feed.waitFor(t, "impostor's e-mail", func(ch directory.Change) bool {
 		return slices.Contains(ch.Users, id) && slices.Contains(ch.Keys, "a.smith@example.com")
 	})
-	if _, err := cache.Lookup(ctx, "sub-456", "a.smith@example.com"); fault.ReasonOf(err) != "principal_ambiguous" {
+	if _, err := cache.Lookup(ctx, pr("sub-456", "a.smith@example.com")); fault.ReasonOf(err) != "principal_ambiguous" {
 		t.Errorf("Lookup(sub-456, a.smith) after A gave a.smith to another user = %v, want principal_ambiguous", err)
 	}
 }
@@ -225,7 +233,7 @@ func BenchmarkLookup(b *testing.B) {
 			b.Run("uncached", func(b *testing.B) {
 				d := directory.Store{St: st}
 				for b.Loop() {
-					if _, err := d.Lookup(ctx, "alice@example.com", ""); err != nil {
+					if _, err := d.Lookup(ctx, pr("alice@example.com", "")); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -233,7 +241,7 @@ func BenchmarkLookup(b *testing.B) {
 			c := followedCache(b, st)
 			b.Run("cached", func(b *testing.B) {
 				for b.Loop() {
-					if _, err := c.Lookup(ctx, "alice@example.com", ""); err != nil {
+					if _, err := c.Lookup(ctx, pr("alice@example.com", "")); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -241,7 +249,7 @@ func BenchmarkLookup(b *testing.B) {
 			b.Run("cached-parallel", func(b *testing.B) {
 				b.RunParallel(func(pb *testing.PB) {
 					for pb.Next() {
-						if _, err := c.Lookup(ctx, "alice@example.com", ""); err != nil {
+						if _, err := c.Lookup(ctx, pr("alice@example.com", "")); err != nil {
 							b.Error(err)
 							return
 						}

@@ -13,6 +13,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
@@ -30,7 +31,7 @@ func TestCachedHitAndMiss(t *testing.T) {
 	f := newFixture(t, directory.CacheConfig{})
 	f.feed.send(t, up)
 	for _, p := range principals {
-		want, wantErr := directory.Store{St: f.st}.Lookup(context.Background(), p.id, p.email)
+		want, wantErr := directory.Store{St: f.st}.Lookup(context.Background(), pr(p.id, p.email))
 		for i := range 3 {
 			got, err := f.lookup(t, p.id, p.email)
 			if fmt.Sprint(err) != fmt.Sprint(wantErr) {
@@ -73,8 +74,11 @@ func TestCachedInvalidation(t *testing.T) {
 		{"feed: user mallory created", func(t *testing.T, f *fixture, _ string) {
 			f.feed.send(t, directory.Change{Kind: directory.ChangeUsers, Users: []string{"new-id"}, Keys: []string{"mallory@example.com"}})
 		}, []string{"mallory@example.com"}},
-		{"feed: user sub-123 created", func(t *testing.T, f *fixture, _ string) {
+		{"feed: user sub-123 created (principal ids never match user names)", func(t *testing.T, f *fixture, _ string) {
 			f.feed.send(t, directory.Change{Kind: directory.ChangeUsers, Keys: []string{"sub-123"}})
+		}, nil},
+		{"feed: identity of sub-123 linked", func(t *testing.T, f *fixture, _ string) {
+			f.feed.send(t, directory.Change{Kind: directory.ChangeUsers, Keys: []string{"link:" + testIssuer + "#sub-123"}})
 		}, []string{"sub-123"}},
 		{"feed: everything", func(t *testing.T, f *fixture, _ string) {
 			f.feed.send(t, directory.Change{Kind: directory.ChangeAll})
@@ -172,7 +176,7 @@ func TestCachedDoesNotKeepErrors(t *testing.T) {
 
 type failing struct{ err error }
 
-func (f *failing) Lookup(context.Context, string, string) (decision.Entry, error) {
+func (f *failing) Lookup(context.Context, identity.Principal) (decision.Entry, error) {
 	return decision.Entry{}, f.err
 }
 

@@ -19,7 +19,7 @@ import (
 const file = `
 users:
   - user_name: alice@example.com
-    emails: [alice@example.com, a.smith@example.com]
+    emails: [a.smith@example.com, alice.home@example.net]
     groups: [data-eng, analysts]
   - user_name: bob@example.com
     active: false
@@ -58,16 +58,18 @@ func TestLookup(t *testing.T) {
 		{"alice@example.com", "", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil},
 		{"ALICE@example.com", "", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil},
 		{"sub-123", "a.smith@example.com", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil},
+		{"sub-9", "alice@example.com", decision.Entry{Active: true, Groups: []string{"analysts", "data-eng"}}, nil}, // her user name
+		{"sub-9", "alice.home@example.net", decision.Entry{}, decision.ErrNotFound},                                 // a secondary address identifies nobody
 		{"bob@example.com", "", decision.Entry{Active: false, Groups: []string{"data-eng"}}, nil},
 		{"mallory@example.com", "mallory@example.com", decision.Entry{}, decision.ErrNotFound},
 	}
 	for _, tt := range tests {
-		got, err := d.Lookup(ctx, tt.id, tt.email)
+		got, err := d.Lookup(ctx, pr(tt.id, tt.email))
 		if !errors.Is(err, tt.err) {
 			t.Errorf("Lookup(%q, %q) error = %v, want %v", tt.id, tt.email, err, tt.err)
 			continue
 		}
-		got.UserID, got.UserName = "", ""
+		got.UserID, got.UserName, got.Email, got.LinkedBy = "", "", "", ""
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("Lookup(%q, %q) mismatch (-want +got):\n%s", tt.id, tt.email, diff)
 		}
@@ -88,7 +90,7 @@ func TestLookupRefusesSharedEmail(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = directory.Store{St: st}.Lookup(ctx, "sub-1", "alice@example.com")
+	_, err = directory.Store{St: st}.Lookup(ctx, pr("sub-1", "alice@example.com"))
 	if fault.ReasonOf(err) != "principal_ambiguous" || !fault.IsPermanent(err) {
 		t.Errorf("Lookup(shared e-mail) = %v, want permanent principal_ambiguous", err)
 	}

@@ -72,6 +72,61 @@ func (is *issuer) principal(t *token, now time.Time) (p Principal, until time.Ti
 	return p, until, nil
 }
 
+// principalID sets p.ID: the verified e-mail when the principal claim is
+// the e-mail claim and the token has one (an OIDC provider may leave the
+// e-mail out of an ID token that comes with an access token, OIDC Core
+// 5.4: such a token falls back to its subject), else the principal claim
+// scoped to the issuer.
+func (is *issuer) principalID(t *token, p *Principal) error {
+	cl := &is.cfg.Claims
+	if cl.Principal == cl.Email {
+		if p.Email != "" {
+			p.ID = p.Email
+			p.Claims[cl.Principal] = p.ID
+			return nil
+		}
+		p.ID = Scoped(p.Issuer, p.Subject)
+		return nil
+	}
+	var v string
+	if err := t.str(cl.Principal, &v); err != nil {
+		return err
+	}
+	if v = strings.TrimSpace(v); v == "" {
+		return fault.Permanentf(ReasonMissingClaim, "no %s claim (the principal id)", cl.Principal)
+	}
+	p.Claims[cl.Principal] = v
+	p.ID = Scoped(p.Issuer, v)
+	return nil
+}
+
+// link fills p.Link from the issuer's directory settings and the claims
+// they name.
+func (is *issuer) link(t *token, p *Principal) error {
+	d := &is.cfg.Directory
+	p.Link.By = d.By
+	for _, c := range []struct {
+		claim string
+		dst   *string
+		used  bool
+	}{
+		{d.ExternalIDClaim, &p.Link.ExternalID, slices.Contains(d.By, LinkExternalID)},
+		{d.UserNameClaim, &p.Link.UserName, slices.Contains(d.By, LinkUserName)},
+	} {
+		if !c.used {
+			continue
+		}
+		if err := t.str(c.claim, c.dst); err != nil {
+			return err
+		}
+		*c.dst = strings.TrimSpace(*c.dst)
+		if *c.dst != "" {
+			p.Claims[c.claim] = *c.dst
+		}
+	}
+	return nil
+}
+
 // plausible checks, before the signature is verified, what would make the
 // token fail anyway (audience, expiry, signature size for its algorithm), so
 // that such a token cannot spend an issuer's key-set refresh. Its errors are
@@ -126,7 +181,8 @@ func (is *issuer) mapIdentity(t *token, p *Principal) error {
 	}
 	if p.Email != "" && !(verified || !ok && is.cfg.AssumeEmailVerified) {
 		if cl.Principal == cl.Email {
-			return fault.Permanentf(ReasonEmailUnverified, "the issuer has not verified %s", p.Email)
+			return fault.Permanentf(ReasonEmailUnverified,
+				"the issuer has not verified %s (for an issuer that never sends email_verified and whose e-mail users cannot edit, set assume_email_verified)", p.Email)
 		}
 		p.Claims["email_dropped"] = "not verified by the issuer"
 		p.Email = ""
@@ -134,17 +190,12 @@ func (is *issuer) mapIdentity(t *token, p *Principal) error {
 	if p.Email != "" {
 		p.Claims[cl.Email] = p.Email
 	}
-	if err := t.str(cl.Principal, &p.ID); err != nil {
+	if err := is.principalID(t, p); err != nil {
 		return err
 	}
-	p.ID = strings.TrimSpace(p.ID)
-	if p.ID == "" {
-		return fault.Permanentf(ReasonMissingClaim, "no %s claim (the principal id)", cl.Principal)
+	if err := is.link(t, p); err != nil {
+		return err
 	}
-	if cl.Principal == cl.Email || strings.Contains(p.ID, "@") && cl.Principal != "sub" {
-		p.ID = strings.ToLower(p.ID)
-	}
-	p.Claims[cl.Principal] = p.ID
 	var typ string
 	if err := t.str(cl.Type, &typ); err != nil {
 		return err

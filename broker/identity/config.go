@@ -59,6 +59,9 @@ type Config struct {
 
 // Issuer is one trusted OIDC issuer.
 type Issuer struct {
+	// Name is an optional short name ([a-z][a-z0-9-]*) for logs and for
+	// `iis login -issuer NAME`.
+	Name string
 	// URL is the issuer identifier; tokens' iss must equal it exactly.
 	// https, or http on a loopback host (the dev issuer).
 	URL string
@@ -81,6 +84,8 @@ type Issuer struct {
 	// principal mapped from it is denied): set it only for an issuer whose
 	// e-mail claim users cannot edit.
 	AssumeEmailVerified bool
+	// Directory says how a token is linked to its directory user.
+	Directory DirectoryLink
 }
 
 // Claims names the claims a principal is read from.
@@ -134,6 +139,7 @@ func (c Config) withDefaults() Config {
 		if is.ClockSkew == 0 {
 			is.ClockSkew = DefaultClockSkew
 		}
+		is.Directory.setDefaults()
 		cl := &is.Claims
 		cl.Principal = cmpOr(cl.Principal, "email")
 		cl.Email = cmpOr(cl.Email, "email")
@@ -160,7 +166,7 @@ func (c Config) Validate() error {
 		return errors.New("identity: no trusted issuer configured")
 	}
 	var errs []error
-	seen := map[string]bool{}
+	seen, names := map[string]bool{}, map[string]bool{}
 	for i, is := range c.Issuers {
 		if err := is.validate(); err != nil {
 			errs = append(errs, fmt.Errorf("identity: issuers[%d]: %w", i, err))
@@ -168,7 +174,10 @@ func (c Config) Validate() error {
 		if seen[is.URL] {
 			errs = append(errs, fmt.Errorf("identity: issuers[%d]: duplicate issuer %q", i, is.URL))
 		}
-		seen[is.URL] = true
+		if is.Name != "" && names[is.Name] {
+			errs = append(errs, fmt.Errorf("identity: issuers[%d]: duplicate name %q", i, is.Name))
+		}
+		seen[is.URL], names[is.Name] = true, true
 	}
 	return errors.Join(errs...)
 }
@@ -193,6 +202,12 @@ func (is Issuer) validate() error {
 		case !slices.Contains(supportedAlgs, alg):
 			errs = append(errs, fmt.Errorf("algorithm %q is not supported (supported: %s)", alg, strings.Join(supportedAlgs, ", ")))
 		}
+	}
+	if is.Name != "" && !issuerName.MatchString(is.Name) {
+		errs = append(errs, fmt.Errorf("name %q: want lower-case letters, digits and dashes, starting with a letter", is.Name))
+	}
+	if err := is.Directory.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if is.ClockSkew < 0 || is.ClockSkew > MaxClockSkew {
 		errs = append(errs, fmt.Errorf("clock skew %s is outside [0, %s]", is.ClockSkew, MaxClockSkew))

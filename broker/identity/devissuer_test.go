@@ -57,9 +57,9 @@ func TestDevIssuer(t *testing.T) {
 		reason string
 	}{
 		{name: "iis token --as alice --groups data-eng", raw: viaHTTP(url.Values{"email": {"alice@example.com"}, "groups": {"data-eng"}}),
-			want: Principal{ID: "alice@example.com", Email: "alice@example.com", Type: TypeHuman, Issuer: dev.URL(), Subject: "alice@example.com", Groups: []string{"data-eng"}, ExpiresAt: t0.Add(time.Hour)}},
+			want: Principal{ID: "alice@example.com", Email: "alice@example.com", Type: TypeHuman, Issuer: dev.URL(), Subject: "alice@example.com", Groups: []string{"data-eng"}, ExpiresAt: t0.Add(time.Hour), Link: Link{By: DefaultLinks}}},
 		{name: "ES256 workload", raw: mint(devissuer.TokenRequest{Email: "airflow@p.iam.gserviceaccount.com", Alg: "ES256", PrincipalType: "workload"}),
-			want: Principal{ID: "airflow@p.iam.gserviceaccount.com", Email: "airflow@p.iam.gserviceaccount.com", Type: TypeWorkload, Issuer: dev.URL(), Subject: "airflow@p.iam.gserviceaccount.com", ExpiresAt: t0.Add(time.Hour)}},
+			want: Principal{ID: "airflow@p.iam.gserviceaccount.com", Email: "airflow@p.iam.gserviceaccount.com", Type: TypeWorkload, Issuer: dev.URL(), Subject: "airflow@p.iam.gserviceaccount.com", ExpiresAt: t0.Add(time.Hour), Link: Link{By: DefaultLinks}}},
 		{name: "wrong audience", raw: mint(devissuer.TokenRequest{Email: "a@example.com", Audience: "other"}), reason: ReasonAudienceMismatch},
 		{name: "not yet valid", raw: mint(devissuer.TokenRequest{Email: "a@example.com", NotBefore: t0.Add(time.Hour)}), reason: ReasonNotYetValid},
 		{name: "expired", raw: func() string {

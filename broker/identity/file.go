@@ -11,6 +11,7 @@ import (
 
 // issuerFile is one entry of an issuers file.
 type issuerFile struct {
+	Name                string        `yaml:"name"`
 	URL                 string        `yaml:"url"`
 	Audience            string        `yaml:"audience"`
 	Algorithms          []string      `yaml:"algorithms"`
@@ -24,17 +25,25 @@ type issuerFile struct {
 		Groups    string `yaml:"groups"`
 		Type      string `yaml:"type"`
 	} `yaml:"claims"`
+	Directory struct {
+		By              []string `yaml:"by"`
+		ExternalIDClaim string   `yaml:"external_id_claim"`
+		UserNameClaim   string   `yaml:"user_name_claim"`
+	} `yaml:"directory"`
 }
 
-// LoadIssuers reads the trusted issuers from a YAML file:
+// LoadIssuers reads the trusted issuers from a YAML file
+// (docs/configuration.md describes every field):
 //
 //	issuers:
-//	  - url: https://accounts.google.com
+//	  - name: google
+//	    url: https://accounts.google.com
 //	    audience: iis-prod
 //	    algorithms: [RS256]
 //	    clock_skew: 30s
 //	    trusted_for_groups: false
 //	    claims: {principal: email, groups: groups}
+//	    directory: {by: [identity_link, email]}
 //
 // Unknown fields are refused, and the result is validated.
 func LoadIssuers(path string) ([]Issuer, error) {
@@ -52,8 +61,9 @@ func LoadIssuers(path string) ([]Issuer, error) {
 	}
 	var out []Issuer
 	for _, f := range doc.Issuers {
-		is := Issuer{URL: f.URL, Audience: f.Audience, Algorithms: f.Algorithms, ClockSkew: f.ClockSkew,
-			TrustedForGroups: f.TrustedForGroups, JWKSURL: f.JWKSURL, AssumeEmailVerified: f.AssumeEmailVerified}
+		is := Issuer{Name: f.Name, URL: f.URL, Audience: f.Audience, Algorithms: f.Algorithms, ClockSkew: f.ClockSkew,
+			TrustedForGroups: f.TrustedForGroups, JWKSURL: f.JWKSURL, AssumeEmailVerified: f.AssumeEmailVerified,
+			Directory: DirectoryLink{By: f.Directory.By, ExternalIDClaim: f.Directory.ExternalIDClaim, UserNameClaim: f.Directory.UserNameClaim}}
 		is.Claims.Principal, is.Claims.Email, is.Claims.Groups, is.Claims.Type = f.Claims.Principal, f.Claims.Email, f.Claims.Groups, f.Claims.Type
 		out = append(out, is)
 	}

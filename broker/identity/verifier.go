@@ -22,7 +22,11 @@ const (
 
 // Principal is a verified requester. It never holds the token.
 type Principal struct {
-	ID      string   `json:"id"` // the mapped principal claim (an e-mail is lower-cased)
+	// ID is the verified e-mail (lower case) when the principal claim is
+	// the e-mail claim and the token carries one; otherwise the principal
+	// claim scoped to the issuer ("ISSUER#VALUE"), so that the same subject
+	// at two issuers is two principals.
+	ID      string   `json:"id"`
 	Email   string   `json:"email,omitempty"`
 	Type    string   `json:"type"` // TypeHuman or TypeWorkload
 	Issuer  string   `json:"issuer"`
@@ -34,12 +38,15 @@ type Principal struct {
 	ExpiresAt        time.Time      `json:"expires_at"`
 	TokenFingerprint string         `json:"token_fingerprint"`
 	Claims           map[string]any `json:"claims"` // the claims used, for replay
+	// Link is what the directory uses to find the principal's user.
+	Link Link `json:"link"`
 }
 
 // clone returns a copy of p that shares nothing mutable with it.
 func (p Principal) clone() Principal {
 	p.Groups = slices.Clone(p.Groups)
 	p.UntrustedGroups = slices.Clone(p.UntrustedGroups)
+	p.Link.By = slices.Clone(p.Link.By)
 	p.Claims = maps.Clone(p.Claims)
 	return p
 }

@@ -93,8 +93,6 @@ func TestVerifyRejects(t *testing.T) {
 		{"issued in the future", sign(t, rs, with(good, "iat", t0.Add(time.Minute).Unix()), k.rsa), ReasonNotYetValid},
 		{"no exp", sign(t, rs, with(good, "exp", nil), k.rsa), ReasonMissingClaim},
 		{"no sub", sign(t, rs, with(good, "sub", nil), k.rsa), ReasonMissingClaim},
-		{"no principal claim", sign(t, rs, with(good, "email", nil), k.rsa), ReasonMissingClaim},
-		{"principal claim only in another case", sign(t, rs, with(good, "email", nil, "EMAIL", "root@example.com"), k.rsa), ReasonMissingClaim},
 		{"e-mail not verified", sign(t, rs, with(good, "email_verified", false), k.rsa), ReasonEmailUnverified},
 		{"e-mail not verified as a string", sign(t, rs, with(good, "email_verified", "false"), k.rsa), ReasonEmailUnverified},
 		{"e-mail verification absent (nOAuth)", sign(t, rs, with(good, "email_verified", nil), k.rsa), ReasonEmailUnverified},
@@ -151,7 +149,7 @@ func TestVerifyAccepts(t *testing.T) {
 	good := ti.claims(t0)
 	rs := map[string]any{"alg": "RS256", "kid": "rsa-1"}
 	base := Principal{ID: "alice@example.com", Email: "alice@example.com", Type: TypeHuman, Issuer: ti.url, Subject: "u-1001",
-		UntrustedGroups: []string{"data-eng"}, ExpiresAt: t0.Add(time.Hour)}
+		UntrustedGroups: []string{"data-eng"}, ExpiresAt: t0.Add(time.Hour), Link: Link{By: DefaultLinks}}
 	mod := func(f func(*Principal)) Principal { p := base; f(&p); return p }
 	tests := []struct {
 		name string
@@ -175,17 +173,23 @@ func TestVerifyAccepts(t *testing.T) {
 		{"no groups", sign(t, rs, with(good, "groups", nil), k.rsa), mod(func(p *Principal) { p.UntrustedGroups = nil })},
 		{"trusted issuer, sub as principal, custom groups claim", sign(t, rs, with(trusted.claims(t0), "aud", "iis-broker", "roles", "admins", "groups", nil), k.rsa),
 			mod(func(p *Principal) {
-				p.ID, p.Issuer, p.Groups, p.UntrustedGroups = "u-1001", trusted.url, []string{"admins"}, nil
+				p.ID, p.Issuer, p.Groups, p.UntrustedGroups = trusted.url+"#u-1001", trusted.url, []string{"admins"}, nil
 			})},
+		{"no e-mail (a code-flow ID token): the principal is the subject, scoped to the issuer",
+			sign(t, rs, with(good, "email", nil, "email_verified", nil), k.rsa),
+			mod(func(p *Principal) { p.ID, p.Email = ti.url+"#u-1001", "" })},
+		{"an e-mail claim in another case is not the e-mail",
+			sign(t, rs, with(good, "email", nil, "EMAIL", "root@example.com"), k.rsa),
+			mod(func(p *Principal) { p.ID, p.Email = ti.url+"#u-1001", "" })},
 		{"sub as principal: an unverified e-mail is dropped, never trusted",
 			sign(t, rs, with(trusted.claims(t0), "aud", "iis-broker", "email", "victim@corp.example", "email_verified", nil, "groups", nil), k.rsa),
 			mod(func(p *Principal) {
-				p.ID, p.Email, p.Issuer, p.UntrustedGroups = "u-1001", "", trusted.url, nil
+				p.ID, p.Email, p.Issuer, p.UntrustedGroups = trusted.url+"#u-1001", "", trusted.url, nil
 			})},
 		{"an unverified service-account e-mail does not make a workload",
 			sign(t, rs, with(trusted.claims(t0), "aud", "iis-broker", "email", "x@p.iam.gserviceaccount.com", "email_verified", false, "groups", nil), k.rsa),
 			mod(func(p *Principal) {
-				p.ID, p.Email, p.Issuer, p.UntrustedGroups = "u-1001", "", trusted.url, nil
+				p.ID, p.Email, p.Issuer, p.UntrustedGroups = trusted.url+"#u-1001", "", trusted.url, nil
 			})},
 	}
 	for _, tt := range tests {

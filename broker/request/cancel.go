@@ -47,13 +47,13 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 	if err != nil {
 		return err
 	}
-	groups, name, err := c.groups(ctx, p)
+	groups, entry, err := c.groups(ctx, p)
 	if err != nil {
 		return err
 	}
 	id := p.ID
-	if name != "" {
-		id = name // jobs are recorded under the directory's name
+	if entry.UserName != "" {
+		id = entry.UserName // jobs are recorded under the directory's name
 	}
 	var job store.Job
 	err = c.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
@@ -85,7 +85,13 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 		zerolog.Ctx(ctx).Info().Str("request_id", job.RequestID).Str("state", job.State).Msg("cancel of an ended job: nothing to do")
 		return nil
 	}
-	if err := c.Dataproc.Cancel(ctx, c.Caller, watch.Submission(job)); err != nil {
+	err = c.Dataproc.Cancel(ctx, c.Caller, watch.Submission(job))
+	if state, ended := dataproc.EndedState(err); ended {
+		// Nothing was cancelled: the watcher reports how it ended.
+		zerolog.Ctx(ctx).Info().Str("request_id", job.RequestID).Str("state", state).Msg("cancel of a job that had already ended: nothing to do")
+		return nil
+	}
+	if err != nil {
 		return err
 	}
 	return c.record(ctx, e, job, id, cr.Reason, d.Reasons)
@@ -109,7 +115,7 @@ func (c *Canceller) record(ctx context.Context, e event.Event, job store.Job, by
 		return err
 	}
 	err = c.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, c.now()); err != nil {
+		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, c.now(), ev.ID()); err != nil {
 			return err
 		}
 		return c.Audit.Append(ctx, tx, ev)
@@ -120,22 +126,22 @@ func (c *Canceller) record(ctx context.Context, e event.Event, job store.Job, by
 	return err
 }
 
-// groups returns the principal's groups and directory name (empty when the
+// groups returns the principal's groups and directory entry (zero when the
 // directory is off).
-func (c *Canceller) groups(ctx context.Context, p identity.Principal) ([]string, string, error) {
+func (c *Canceller) groups(ctx context.Context, p identity.Principal) ([]string, decision.Entry, error) {
 	if c.Directory == nil {
-		return p.Groups, "", nil
+		return p.Groups, decision.Entry{}, nil
 	}
-	entry, err := c.Directory.Lookup(ctx, p.ID, p.Email)
+	entry, err := c.Directory.Lookup(ctx, p)
 	switch {
 	case errors.Is(err, decision.ErrNotFound):
-		return nil, "", fault.Permanentf(decision.ReasonPrincipalUnknown, "%s is not in the directory", p.ID)
+		return nil, entry, fault.Permanentf(decision.ReasonPrincipalUnknown, "%s is not in the directory", p.ID)
 	case err != nil:
-		return nil, "", err
+		return nil, entry, err
 	case entry.Locked || !entry.Active:
-		return nil, "", fault.Permanentf(decision.ReasonPrincipalLocked, "%s is locked or deactivated", p.ID)
+		return nil, entry, fault.Permanentf(decision.ReasonPrincipalLocked, "%s is locked or deactivated", p.ID)
 	}
-	return entry.Groups, entry.UserName, nil
+	return entry.Groups, entry, nil
 }
 
 func (c *Canceller) now() time.Time {

@@ -32,12 +32,8 @@ func policyRequest(r events.JobRequest, at time.Time) policy.Request {
 // the issuer maps the principal from), else the verified principal, else
 // the token's fingerprint when the token did not verify.
 func principalID(out decision.Outcome, token string) string {
-	if ident, ok := out.Decision.Input["identity"].(map[string]any); ok {
-		if dir, ok := ident["directory"].(map[string]any); ok {
-			if name, _ := dir["user_name"].(string); name != "" {
-				return name
-			}
-		}
+	if name := directoryField(out, "user_name"); name != "" {
+		return name
 	}
 	if out.Principal.ID != "" {
 		return out.Principal.ID
@@ -45,11 +41,23 @@ func principalID(out decision.Outcome, token string) string {
 	return "unverified:" + identity.Fingerprint(token)
 }
 
+// directoryField is a field of the directory entry the decision found.
+func directoryField(out decision.Outcome, name string) string {
+	if ident, ok := out.Decision.Input["identity"].(map[string]any); ok {
+		if dir, ok := ident["directory"].(map[string]any); ok {
+			v, _ := dir[name].(string)
+			return v
+		}
+	}
+	return ""
+}
+
 func record(key, requestID, principal string, out decision.Outcome, at time.Time) store.Decision {
 	d := store.Decision{
 		RequestKey:    key,
 		RequestID:     requestID,
 		Principal:     principal,
+		UserID:        directoryField(out, "user_id"),
 		Outcome:       store.OutcomeDenied,
 		Role:          out.Decision.Role,
 		PolicyVersion: out.Decision.Version,
@@ -88,11 +96,15 @@ func decisionEvent(source string, cause event.Event, req events.JobRequest, out 
 		jd.Input.Identity = ident
 	}
 	if p := out.Principal; p.ID != "" {
-		groups := p.Groups
-		if pp, ok := pd.Input["principal"].(policy.Principal); ok {
-			groups = pp.Groups // the groups the policy used (directory + trusted token groups)
+		jd.Principal = &events.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: p.Groups}
+		if pp, ok := pd.Input["principal"].(*policy.Principal); ok && pp.ID != "" {
+			// Whom the policy saw: the directory's user and the groups it
+			// used (directory + trusted token groups).
+			jd.Principal.ID, jd.Principal.Groups = pp.ID, pp.Groups
+			if pp.Email != "" {
+				jd.Principal.Email = pp.Email
+			}
 		}
-		jd.Principal = &events.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
 	}
 	for _, r := range pd.Reasons {
 		jd.Reasons = append(jd.Reasons, events.Reason{Code: r.Code, Message: r.Message})

@@ -3,6 +3,7 @@ package request
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
@@ -35,11 +36,11 @@ func refusedInFlight(err error) bool {
 // that vanished or became ambiguous is refused, and a store error or a
 // missing policy is returned for a retry: never let through when unsure.
 func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) error {
-	u, err := directory.Find(ctx, tx, d.Principal, "")
+	u, err := recordedUser(ctx, tx, d.UserID, d.Principal)
 	switch {
-	case errors.Is(err, decision.ErrNotFound) && !h.Directory:
+	case errors.Is(err, store.ErrNotFound) && !h.Directory:
 		return nil
-	case errors.Is(err, decision.ErrNotFound) || fault.IsPermanent(err):
+	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict):
 		return fault.Permanentf(ReasonRevokedInFlight, "%s is no longer a single active directory user; nothing was submitted", d.Principal)
 	case err != nil:
 		return err
@@ -56,8 +57,18 @@ func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) e
 	if err != nil {
 		return err
 	}
-	if !pol.Bound(d.Principal, groups, d.Role, h.now()) {
+	if !pol.Bound(strings.ToLower(u.UserName), groups, d.Role, h.now()) {
 		return fault.Permanentf(ReasonRoleRevokedInFlight, "%s no longer holds role %s; nothing was submitted", d.Principal, d.Role)
 	}
 	return nil
+}
+
+// recordedUser is the directory user a decision, job or grant was recorded
+// for: by its user id, which never changes, or, for a record without one
+// (the directory off, or written before user ids were kept), by name.
+func recordedUser(ctx context.Context, tx store.Tx, userID, principal string) (store.User, error) {
+	if userID != "" {
+		return tx.GetUser(ctx, userID)
+	}
+	return directory.ByName(ctx, tx, principal)
 }

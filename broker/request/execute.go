@@ -31,6 +31,21 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		}
 		return err
 	}
+	release, err := h.claimMint(ctx, e, d)
+	switch {
+	case errors.Is(err, errFinished):
+		return nil // a concurrent delivery minted, submitted and recorded it
+	case refusedInFlight(err):
+		return h.stopOrphan(ctx, e, req, d, err)
+	case err != nil:
+		return err
+	}
+	defer release()
+	// A claim taken after the holder died: it may have recorded the job
+	// just before (the claim is released after the record).
+	if _, done, err := h.submitted(ctx, e.ID(), d); done || err != nil {
+		return err
+	}
 	cred, err := h.Minter.Mint(ctx, d.ServiceAccount, d.CredentialLifetime)
 	if err != nil {
 		return err
@@ -42,7 +57,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		ExpireTime:     cred.ExpireTime.UTC(),
 		Lifetime:       cred.ExpireTime.Sub(h.now()).Round(1e9).String(),
 		Fingerprint:    "sha256:" + cred.Fingerprint,
-	}, events.WithCause(e), events.WithSubject(e.ID()))
+	}, events.WithCauseIn(e, d.EventID), events.WithSubject(e.ID()))
 	if err != nil {
 		return fmt.Errorf("request: build credential issued: %w", err)
 	}
@@ -53,7 +68,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 			return err
 		}
 		err := tx.PutGrant(ctx, store.Grant{
-			ID: cred.Fingerprint, RequestID: e.ID(), Principal: d.Principal, Role: d.Role,
+			ID: cred.Fingerprint, RequestID: e.ID(), Principal: d.Principal, UserID: d.UserID, EventID: issued.ID(), Role: d.Role,
 			ServiceAccount: cred.ServiceAccount, ExpiresAt: cred.ExpireTime,
 			RequestKey: d.RequestKey, Project: req.Target.Project, Region: req.Target.Region, Cluster: req.Target.Cluster,
 		})
@@ -85,8 +100,9 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		}
 		return err
 	}
-	return h.recordJob(ctx, e, d, sub, req.Target.Cluster, cred.ServiceAccount)
+	return h.recordJob(ctx, e, d, sub, req.Target.Cluster, cred.ServiceAccount, issued.ID())
 }
+
 
 // submitted returns the job a previous delivery recorded, if any, and
 // whether the principal is still entitled (a refusal in flight if not). A
@@ -113,15 +129,16 @@ func (h *Handler) submitted(ctx context.Context, requestID string, d store.Decis
 	return job, done, err
 }
 
-func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa string) error {
+func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa, credEvent string) error {
 	job := watch.WithSubmission(store.Job{
-		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, Role: d.Role, ServiceAccount: sa,
+		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, UserID: d.UserID, Role: d.Role, ServiceAccount: sa,
 		State: "PENDING", NextPollAt: h.now(),
 	}, sub, cluster)
-	ev, err := watch.Submitted(h.Source, job, events.WithCause(e), events.WithSubject(e.ID()))
+	ev, err := watch.Submitted(h.Source, job, events.WithCauseIn(e, credEvent), events.WithSubject(e.ID()))
 	if err != nil {
 		return fmt.Errorf("request: build job submitted: %w", err)
 	}
+	job.LastEventID = ev.ID()
 	locked := false
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.GetJob(ctx, e.ID()); err == nil {
@@ -177,24 +194,35 @@ func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobR
 		return refusal // no credential was ever minted: nothing can have run
 	}
 	sub := dataproc.Expected(d.RequestKey, dataproc.Target(req.Target))
-	switch err := h.Canceller.Cancel(ctx, h.Caller, sub); {
+	state := "CANCELLING"
+	err = h.Canceller.Cancel(ctx, h.Caller, sub)
+	ended, hadEnded := dataproc.EndedState(err)
+	switch {
 	case fault.ReasonOf(err) == dataproc.ReasonNotFound:
 		return refusal // the submit never reached Dataproc
+	case hadEnded:
+		state = "STATE_UNSPECIFIED" // it ran before anyone knew; the watcher records how it ended
 	case err != nil:
 		return err // retried: the workload may be running
 	}
+	last := grants[len(grants)-1]
 	job := watch.WithSubmission(store.Job{
-		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, Role: d.Role, ServiceAccount: d.ServiceAccount,
-		State: "CANCELLING", NextPollAt: h.now(),
+		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, UserID: d.UserID, Role: d.Role,
+		ServiceAccount: d.ServiceAccount, State: state, NextPollAt: h.now(),
 	}, sub, req.Target.Cluster)
-	submitted, err := watch.Submitted(h.Source, job, events.WithCause(e), events.WithSubject(e.ID()))
+	submitted, err := watch.Submitted(h.Source, job, events.WithCauseIn(e, last.EventID), events.WithSubject(e.ID()))
 	if err != nil {
 		return err
 	}
-	cancelled, err := h.cancelledEvent(e, job, "submitted before the principal lost access; cancelled")
-	if err != nil {
-		return err
+	trail := []event.Event{submitted}
+	if !hadEnded {
+		cancelled, err := h.cancelledEvent(e, job, "STATE_UNSPECIFIED", submitted.ID(), "submitted before the principal lost access; cancelled")
+		if err != nil {
+			return err
+		}
+		trail = append(trail, cancelled)
 	}
+	job.LastEventID = trail[len(trail)-1].ID()
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if _, err := tx.GetJob(ctx, e.ID()); err == nil {
 			return nil
@@ -202,35 +230,46 @@ func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobR
 		if err := tx.PutJob(ctx, job); err != nil {
 			return err
 		}
-		if err := h.Audit.Append(ctx, tx, submitted); err != nil {
-			return err
+		for _, ev := range trail {
+			if err := h.Audit.Append(ctx, tx, ev); err != nil {
+				return err
+			}
 		}
-		return h.Audit.Append(ctx, tx, cancelled)
+		return nil
 	})
 	if err != nil {
 		return err
 	}
 	h.wake()
-	zerolog.Ctx(ctx).Warn().Str("resource", sub.Resource).Msg("cancelled a workload submitted before its principal was locked")
+	log := zerolog.Ctx(ctx).Warn().Str("resource", sub.Resource)
+	if hadEnded {
+		log.Str("state", ended).Msg("a workload submitted before its principal was locked had already ended; recorded")
+	} else {
+		log.Msg("cancelled a workload submitted before its principal was locked")
+	}
 	return refusal
 }
 
 // cancelLocked cancels a just-recorded job whose principal is no longer
-// entitled to it.
+// entitled to it. One that has already ended is left to the watcher.
 func (h *Handler) cancelLocked(ctx context.Context, e event.Event, job store.Job) error {
 	if h.Canceller == nil {
 		return nil
 	}
-	if err := h.Canceller.Cancel(ctx, h.Caller, dataproc.Expected(job.RequestKey, dataproc.Target{
-		Project: job.Project, Region: job.Region, Cluster: job.Cluster})); err != nil {
+	err := h.Canceller.Cancel(ctx, h.Caller, dataproc.Expected(job.RequestKey, dataproc.Target{
+		Project: job.Project, Region: job.Region, Cluster: job.Cluster}))
+	if _, ended := dataproc.EndedState(err); ended {
+		return nil
+	}
+	if err != nil {
 		return err // retried; the job is recorded, so the next delivery finds it
 	}
-	ev, err := h.cancelledEvent(e, job, "the principal lost access while the job was submitted; cancelled")
+	ev, err := h.cancelledEvent(e, job, job.State, job.LastEventID, "the principal lost access while the job was submitted; cancelled")
 	if err != nil {
 		return err
 	}
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, h.now()); err != nil {
+		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, h.now(), ev.ID()); err != nil {
 			return err
 		}
 		return h.Audit.Append(ctx, tx, ev)
@@ -241,8 +280,10 @@ func (h *Handler) cancelLocked(ctx context.Context, e event.Event, job store.Job
 	return err
 }
 
-func (h *Handler) cancelledEvent(e event.Event, job store.Job, detail string) (event.Event, error) {
+// cancelledEvent reports the job moving from previous to CANCELLING,
+// caused by the trail's event with id causeID.
+func (h *Handler) cancelledEvent(e event.Event, job store.Job, previous, causeID, detail string) (event.Event, error) {
 	return events.NewJobStateChanged(h.Source, events.StateChange{
-		RequestID: job.RequestID, Resource: job.Resource, PreviousState: job.State, State: "CANCELLING", Detail: detail,
-	}, events.WithCause(e), events.WithSubject(job.RequestID))
+		RequestID: job.RequestID, Resource: job.Resource, PreviousState: previous, State: "CANCELLING", Detail: detail,
+	}, events.WithCauseIn(e, causeID), events.WithSubject(job.RequestID))
 }

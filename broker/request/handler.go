@@ -70,6 +70,10 @@ type Handler struct {
 	Source string           // CloudEvents source of emitted events
 	Wake   func()           // wakes the outbox relay after a commit; may be nil
 	Now    func() time.Time // default time.Now
+	// ClaimLease is how long a delivery's claim on minting a request's
+	// credential lasts without renewal (default 15s): how long a
+	// redelivery waits for a worker that died while minting.
+	ClaimLease time.Duration
 }
 
 // Handle implements worker.Handler.
@@ -107,7 +111,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 		return d, fmt.Errorf("request: build decision event: %w", err)
 	}
 	d = record(key, e.ID(), principalID(out, req.IDToken), out, at)
-	d.RequestDigest = digest
+	d.RequestDigest, d.EventID = digest, ev.ID()
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		first, err := tx.RecordDecision(ctx, d)
 		if err != nil {

@@ -6,7 +6,6 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
-	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -27,8 +26,7 @@ func (h *Handler) mover(ctx context.Context, e event.Event, mc events.Membership
 func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) error {
 	started := h.now()
 	var (
-		user   events.User
-		groups []string
+		who    owner
 		grants []store.Grant
 		work   []workload
 		checks []events.RevokeAction
@@ -41,27 +39,22 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 		if err != nil {
 			return err
 		}
-		if groups, err = directory.GroupNames(ctx, tx, u.ID); err != nil {
+		if who, err = ownerOf(ctx, tx, u); err != nil {
 			return err
 		}
-		user = events.User{ID: u.ID, UserName: u.UserName, Active: u.Active, Groups: groups}
-		for _, em := range u.Emails {
-			user.Emails = append(user.Emails, em.Value)
+		active, err := who.grants(ctx, tx, started)
+		if err != nil {
+			return err
 		}
-		for _, p := range principals(user) {
-			active, err := tx.ListActiveGrants(ctx, p, started)
-			if err != nil {
-				return err
+		for _, g := range active {
+			// The user's groups now, from the directory, not the event.
+			if h.Binder().Bound(who.principal.ID, who.principal.Groups, g.Role, started) {
+				checks = append(checks, events.RevokeAction{Kind: events.ActionRecheckGrant, Resource: "grant/" + g.ID, Outcome: events.ActionSkipped})
+				continue
 			}
-			for _, g := range active {
-				if h.Binder().Bound(p, groups, g.Role, started) {
-					checks = append(checks, events.RevokeAction{Kind: events.ActionRecheckGrant, Resource: "grant/" + g.ID, Outcome: events.ActionSkipped})
-					continue
-				}
-				grants = append(grants, g)
-				if j, err := tx.GetJob(ctx, g.RequestID); err == nil && !j.Ended {
-					work = append(work, workload{job: j})
-				}
+			grants = append(grants, g)
+			if j, err := tx.GetJob(ctx, g.RequestID); err == nil && !j.Ended {
+				work = append(work, workload{job: j})
 			}
 		}
 		orphans, err := unrecordedWork(ctx, tx, grants, work)
@@ -78,5 +71,5 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 	// finish pairs actions[i] with work[i]: the checks go after the cancels.
 	actions = append(actions, checks...)
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: "membership_removed"}
-	return h.finish(ctx, e, user, trigger, work, grants, actions, started, lastCancel, "mover: role no longer bound")
+	return h.finish(ctx, e, who, trigger, work, grants, actions, started, lastCancel, "mover: role no longer bound")
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
+	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/dataproc"
@@ -75,38 +76,32 @@ func (h *Handler) Handle(ctx context.Context, e event.Event) error {
 	}
 }
 
-// principals are the ids a directory user may appear under in decisions:
-// the user name and every e-mail address.
-func principals(u events.User) []string {
-	seen := map[string]bool{}
-	var ids []string
-	for _, id := range append([]string{u.UserName}, u.Emails...) {
-		id = strings.ToLower(strings.TrimSpace(id))
-		if id != "" && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids
-}
+// ReasonStale refuses an identity event the directory does not bear out
+// (a deactivation of a user the directory says is active and unlocked): a
+// stale or forged event revokes nothing.
+const ReasonStale = "identity_event_stale"
 
+// leaver runs the cascade for the user the event names, on the directory's
+// state re-read by user id, never on what the event says: the user's jobs
+// and grants are found by that id, so a user renamed before leaving loses
+// them too.
 func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChange) error {
 	started := h.now()
-	var work []workload
-	var grants []store.Grant
+	var (
+		who    owner
+		work   []workload
+		grants []store.Grant
+	)
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		for _, p := range principals(uc.User) {
-			js, err := tx.ListActiveJobsByPrincipal(ctx, p)
-			if err != nil {
-				return err
-			}
-			work = append(work, recorded(js)...)
-			gs, err := tx.ListActiveGrants(ctx, p, started)
-			if err != nil {
-				return err
-			}
-			grants = append(grants, gs...)
+		var err error
+		if who, err = leaverOf(ctx, tx, uc.User.ID); err != nil {
+			return err
 		}
+		js, gs, err := who.holdings(ctx, tx, started)
+		if err != nil {
+			return err
+		}
+		work, grants = recorded(js), gs
 		orphans, err := unrecordedWork(ctx, tx, grants, work)
 		work = append(work, orphans...)
 		return err
@@ -114,12 +109,13 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 	if err != nil {
 		return err
 	}
+	who.fill(grants, work)
 	actions, lastCancel := h.cancelAll(ctx, work)
 	if lastCancel.IsZero() {
 		lastCancel = h.now()
 	}
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: action(e.Type())}
-	return h.finish(ctx, e, uc.User, trigger, work, grants, actions, started, lastCancel, "leaver: "+trigger.Action)
+	return h.finish(ctx, e, who, trigger, work, grants, actions, started, lastCancel, "leaver: "+trigger.Action)
 }
 
 func action(typ string) string {
@@ -148,11 +144,17 @@ func (h *Handler) cancelAll(ctx context.Context, work []workload) ([]events.Revo
 		go func(i int, w workload) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			a := events.RevokeAction{Kind: events.ActionCancelJob, Resource: w.job.Resource, Outcome: events.ActionSucceeded}
-			switch err := h.Dataproc.Cancel(ctx, h.Caller, watch.Submission(w.job)); {
+			a := events.RevokeAction{Kind: events.ActionCancelJob, Resource: w.job.Resource, Outcome: events.ActionSucceeded, State: "CANCELLING"}
+			err := h.Dataproc.Cancel(ctx, h.Caller, watch.Submission(w.job))
+			ended, hadEnded := dataproc.EndedState(err)
+			switch {
 			case err == nil:
+			case hadEnded:
+				// Nothing was cancelled: say so, and how it ended.
+				a.Outcome, a.State = events.ActionSkipped, watch.State(ended)
+				a.Detail = "the job had already ended (" + a.State + "): nothing to cancel"
 			case w.unrecorded && fault.ReasonOf(err) == dataproc.ReasonNotFound:
-				a.Outcome = events.ActionSkipped
+				a.Outcome, a.State, a.Detail = events.ActionSkipped, "", "never reached Dataproc: nothing to cancel"
 			default:
 				a.Outcome, a.Error = events.ActionFailed, truncate(err.Error(), 512)
 				if !fault.IsPermanent(err) {
@@ -175,12 +177,14 @@ func (h *Handler) cancelAll(ctx context.Context, work []workload) ([]events.Revo
 // finish returns an error and the cascade is retried.
 const retryMark = "\x00retry:"
 
-// finish revokes the grants, marks the cancelled jobs CANCELLING (recording
-// the unrecorded ones) and audits access revoked, all in one transaction. A failed cancel is reported and
-// also returned, so that the event is redelivered and the cancel retried
-// (repeating the cascade is harmless: cancels and revocations are
-// idempotent).
-func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig events.Trigger, work []workload,
+// finish revokes the grants, audits access revoked, and marks each job
+// whose cancel Dataproc accepted CANCELLING with its job.state_changed
+// (recording the unrecorded ones), all in one transaction: the trail reads
+// identity event, access.revoked, then each job's change it caused. A
+// failed cancel is reported and also returned, so that the event is
+// redelivered and the cancel retried (repeating the cascade is harmless:
+// cancels and revocations are idempotent).
+func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig events.Trigger, work []workload,
 	grants []store.Grant, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
 	now := h.now()
 	var failed []error
@@ -192,21 +196,9 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 			retried[work[i].job.RequestID] = true
 		}
 	}
+	revID := uuid.NewString()
 	err := h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		acts := append([]events.RevokeAction{}, actions...) // never null: the schema wants an array
-		for i, w := range work {
-			var err error
-			switch {
-			case actions[i].Outcome != events.ActionSucceeded:
-			case w.unrecorded:
-				err = h.recordCancelled(ctx, tx, e, w.job)
-			default:
-				_, err = tx.UpdateJobState(ctx, w.job.RequestID, "CANCELLING", false, now)
-			}
-			if err != nil {
-				return err
-			}
-		}
 		for _, g := range grants {
 			if retried[g.RequestID] {
 				// Kept active so that the retried cascade finds the grant,
@@ -231,13 +223,30 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 			latency = 0
 		}
 		ev, err := events.NewAccessRevoked(h.Source, events.Revocation{
-			Principal: events.Principal{ID: principalOf(u), Email: firstEmail(u), Type: events.PrincipalHuman, Groups: u.Groups},
-			Trigger:   trig, Actions: acts, LatencyMS: latency.Milliseconds(), StartedAt: started.UTC(), FinishedAt: now.UTC(),
-		}, events.WithCause(e), events.WithSubject(u.ID))
+			Principal: who.principal, Trigger: trig, Actions: acts, LatencyMS: latency.Milliseconds(), StartedAt: started.UTC(), FinishedAt: now.UTC(),
+		}, events.WithCause(e), events.WithSubject(who.userID), events.WithID(revID))
 		if err != nil {
 			return err
 		}
-		return h.Audit.Append(ctx, tx, ev)
+		if err := h.Audit.Append(ctx, tx, ev); err != nil {
+			return err
+		}
+		for i, w := range work {
+			var err error
+			switch {
+			case actions[i].Outcome == events.ActionSkipped && w.unrecorded && actions[i].State != "":
+				err = h.recordEnded(ctx, tx, w.job, grants) // it ran: the watcher records how it ended
+			case actions[i].Outcome != events.ActionSucceeded:
+			case w.unrecorded:
+				err = h.recordCancelled(ctx, tx, revID, w.job, grants)
+			default:
+				err = h.markCancelling(ctx, tx, revID, w.job)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -245,23 +254,30 @@ func (h *Handler) finish(ctx context.Context, e event.Event, u events.User, trig
 	if h.Wake != nil {
 		h.Wake()
 	}
-	zerolog.Ctx(ctx).Info().Str("user_id", u.ID).Str("trigger", trig.Action).Int("workloads", len(work)).
+	zerolog.Ctx(ctx).Info().Str("user_id", who.userID).Str("trigger", trig.Action).Int("workloads", len(work)).
 		Int("grants_revoked", len(grants)).Dur("latency", lastCancel.Sub(e.Time())).Msg("access revoked")
 	return errors.Join(failed...)
 }
 
-func principalOf(u events.User) string {
-	if p := principals(u); len(p) > 0 {
-		return p[0]
+// markCancelling records a recorded job's accepted cancel as its
+// job.state_changed to CANCELLING, caused by the access.revoked revID. A job
+// that ended or was marked meanwhile (by the watcher) is left as it is.
+func (h *Handler) markCancelling(ctx context.Context, tx store.Tx, revID string, j store.Job) error {
+	cur, err := tx.GetJob(ctx, j.RequestID)
+	if err != nil || cur.Ended || cur.State == "CANCELLING" {
+		return err
 	}
-	return u.ID
-}
-
-func firstEmail(u events.User) string {
-	if len(u.Emails) > 0 {
-		return u.Emails[0]
+	sc, err := events.NewJobStateChanged(h.Source, events.StateChange{
+		RequestID: j.RequestID, Resource: j.Resource, PreviousState: cur.State, State: "CANCELLING",
+		Detail: "cancelled by the revocation cascade",
+	}, events.WithCausationID(revID), events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID))
+	if err != nil {
+		return err
 	}
-	return ""
+	if _, err := tx.UpdateJobState(ctx, j.RequestID, "CANCELLING", false, h.now(), sc.ID()); err != nil {
+		return err
+	}
+	return h.Audit.Append(ctx, tx, sc)
 }
 
 func (h *Handler) now() time.Time {

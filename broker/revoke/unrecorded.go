@@ -53,7 +53,7 @@ func unrecordedWork(ctx context.Context, tx store.Tx, grants []store.Grant, know
 		}
 		sub := dataproc.Expected(g.RequestKey, dataproc.Target{Project: g.Project, Region: g.Region, Cluster: g.Cluster})
 		ws = append(ws, workload{unrecorded: true, job: watch.WithSubmission(store.Job{
-			RequestID: g.RequestID, RequestKey: g.RequestKey, Principal: g.Principal, Role: g.Role,
+			RequestID: g.RequestID, RequestKey: g.RequestKey, Principal: g.Principal, UserID: g.UserID, Role: g.Role,
 			ServiceAccount: g.ServiceAccount, State: "CANCELLING",
 		}, sub, g.Cluster)})
 	}
@@ -62,33 +62,66 @@ func unrecordedWork(ctx context.Context, tx store.Tx, grants []store.Grant, know
 
 // recordCancelled writes a workload the cascade found and cancelled
 // without a record: the job (so the watcher follows it to its end and a
-// redelivery of its request finds it) and its submission and cancel, in
-// the request's audit trail. A worker that recorded it meanwhile wins.
-func (h *Handler) recordCancelled(ctx context.Context, tx store.Tx, cause event.Event, j store.Job) error {
+// redelivery of its request finds it) and its submission (caused by its
+// credential) and cancel (caused by the access.revoked revID), in the
+// request's audit trail. A worker that recorded it meanwhile wins.
+func (h *Handler) recordCancelled(ctx context.Context, tx store.Tx, revID string, j store.Job, grants []store.Grant) error {
 	if _, err := tx.GetJob(ctx, j.RequestID); err == nil {
-		_, err := tx.UpdateJobState(ctx, j.RequestID, "CANCELLING", false, h.now())
-		return err
+		return h.markCancelling(ctx, tx, revID, j)
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	j.NextPollAt = h.now()
-	if err := tx.PutJob(ctx, j); err != nil {
-		return err
-	}
-	opts := []events.Option{events.WithCause(cause), events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID)}
-	submitted, err := watch.Submitted(h.Source, j, opts...)
+	submitted, err := h.submitted(j, grants)
 	if err != nil {
-		return err
-	}
-	if err := h.Audit.Append(ctx, tx, submitted); err != nil {
 		return err
 	}
 	cancelled, err := events.NewJobStateChanged(h.Source, events.StateChange{
 		RequestID: j.RequestID, Resource: j.Resource, PreviousState: "STATE_UNSPECIFIED", State: "CANCELLING",
 		Detail: "submitted under the grant but not recorded (its worker stopped, or was still writing); found by its derived id and cancelled",
-	}, opts...)
+	}, events.WithCausationID(revID), events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID))
 	if err != nil {
 		return err
 	}
+	j.State, j.NextPollAt, j.LastEventID = "CANCELLING", h.now(), cancelled.ID()
+	if err := tx.PutJob(ctx, j); err != nil {
+		return err
+	}
+	if err := h.Audit.Append(ctx, tx, submitted); err != nil {
+		return err
+	}
 	return h.Audit.Append(ctx, tx, cancelled)
+}
+
+// recordEnded writes an unrecorded workload the cascade found already
+// ended: it ran, so it is recorded with its submission, and the watcher
+// reports how it ended.
+func (h *Handler) recordEnded(ctx context.Context, tx store.Tx, j store.Job, grants []store.Grant) error {
+	if _, err := tx.GetJob(ctx, j.RequestID); err == nil || !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	submitted, err := h.submitted(j, grants)
+	if err != nil {
+		return err
+	}
+	j.State, j.NextPollAt, j.LastEventID = "STATE_UNSPECIFIED", h.now(), submitted.ID()
+	if err := tx.PutJob(ctx, j); err != nil {
+		return err
+	}
+	return h.Audit.Append(ctx, tx, submitted)
+}
+
+// submitted is the job.submitted of an unrecorded workload, caused by the
+// credential.issued of its request's grant.
+func (h *Handler) submitted(j store.Job, grants []store.Grant) (event.Event, error) {
+	cause := ""
+	for _, g := range grants {
+		if g.RequestID == j.RequestID && g.EventID != "" {
+			cause = g.EventID
+		}
+	}
+	opts := []events.Option{events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID)}
+	if cause != "" {
+		opts = append(opts, events.WithCausationID(cause))
+	}
+	return watch.Submitted(h.Source, j, opts...)
 }

@@ -17,6 +17,7 @@ import (
 // Defaults of Config.
 const (
 	DefaultIdentityTopic = "iis-identity"
+	DefaultAuditTopic    = "iis-audit"
 	DefaultSource        = "//dataproc-iis/scim"
 	DefaultBasePath      = "/scim/v2"
 	DefaultMaxBodyBytes  = 1 << 20
@@ -33,6 +34,10 @@ type Config struct {
 	Store store.Store
 	// IdentityTopic is the Pub/Sub topic of the identity events.
 	IdentityTopic string
+	// AuditTopic is the audit topic: every identity event is also written
+	// to the audit trail, in the transaction of the change it reports, so
+	// that the trail holds the trigger of each cascade.
+	AuditTopic string
 	// Source is the CloudEvents source of the identity events.
 	Source string
 
@@ -93,6 +98,9 @@ type OAuthConfig struct {
 func (c *Config) setDefaults() {
 	if c.IdentityTopic == "" {
 		c.IdentityTopic = DefaultIdentityTopic
+	}
+	if c.AuditTopic == "" {
+		c.AuditTopic = DefaultAuditTopic
 	}
 	if c.Source == "" {
 		c.Source = DefaultSource

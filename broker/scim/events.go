@@ -9,6 +9,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/outbox"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
@@ -101,6 +102,9 @@ func members(ctx context.Context, tx store.Tx, ids []string) ([]events.Member, e
 func (em *emitter) enqueue(ctx context.Context, tx store.Tx, e event.Event) error {
 	if err := outbox.Enqueue(ctx, tx, em.s.cfg.IdentityTopic, e); err != nil {
 		return fmt.Errorf("outbox.Enqueue: %w", err)
+	}
+	if err := (audit.Log{Topic: em.s.cfg.AuditTopic}).Append(ctx, tx, e.Clone()); err != nil {
+		return err
 	}
 	em.n++
 	return nil

@@ -126,7 +126,8 @@ func decode(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 }
 
 // events returns the identity events enqueued since the last call, in
-// order, and marks them sent.
+// order, and marks them sent. Each must also be in the audit trail, the
+// same event chained.
 func (e *env) events() []event.Event {
 	e.t.Helper()
 	ctx := context.Background()
@@ -136,9 +137,22 @@ func (e *env) events() []event.Event {
 	}
 	var out []event.Event
 	var ids []int64
+	audited := map[string]bool{}
 	for _, m := range msgs {
+		if m.Topic == scim.DefaultAuditTopic && m.Seq > 0 {
+			audited[m.EventID] = true
+		}
+	}
+	for _, m := range msgs {
+		if m.Topic == scim.DefaultAuditTopic {
+			ids = append(ids, m.ID)
+			continue
+		}
 		if m.Topic != scim.DefaultIdentityTopic {
 			e.t.Errorf("event %s went to topic %q, want %q", m.EventID, m.Topic, scim.DefaultIdentityTopic)
+		}
+		if !audited[m.EventID] {
+			e.t.Errorf("identity event %s is not in the audit trail", m.EventID)
 		}
 		ev, err := events.Decode(events.Message{Data: m.Data, Attributes: m.Attributes})
 		if err != nil {

@@ -58,6 +58,11 @@ func setString(m map[string]any, k, v string) {
 func userRow(m map[string]any) (store.User, error) {
 	u := store.User{}
 	u.UserName, _ = m["userName"].(string)
+	// Normalised once, here, where it is written: stored, returned and
+	// looked up the same ("bob@example.com " is bob@example.com).
+	if trimmed := strings.TrimSpace(u.UserName); trimmed != u.UserName {
+		u.UserName, m["userName"] = trimmed, trimmed
+	}
 	u.ExternalID, _ = m["externalId"].(string)
 	u.DisplayName, _ = m["displayName"].(string)
 	u.Active, _ = m["active"].(bool)

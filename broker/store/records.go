@@ -10,9 +10,16 @@ const (
 
 // Decision is the recorded outcome of one job request.
 type Decision struct {
-	RequestKey     string // EventKey of the job request
-	RequestID      string // CloudEvent id of the job request
-	Principal      string
+	RequestKey string // EventKey of the job request
+	RequestID  string // CloudEvent id of the job request
+	Principal  string
+	// UserID is the directory user the principal was linked to ("" when
+	// none): jobs and grants are found by it, so that a renamed user's
+	// jobs are still found.
+	UserID string
+	// EventID is the id of the decision's audit event (job.approved or
+	// job.denied): the cause of what the approval leads to.
+	EventID        string
 	Outcome        string // OutcomeApproved or OutcomeDenied
 	Role           string
 	ServiceAccount string
@@ -40,6 +47,7 @@ type Job struct {
 	RequestID         string // CloudEvent id of the job request; the key
 	RequestKey        string
 	Principal         string
+	UserID            string // directory user id ("" when not linked)
 	Role              string
 	ServiceAccount    string
 	Kind              string // KindBatch or KindJob
@@ -53,16 +61,22 @@ type Job struct {
 	Ended             bool
 	NextPollAt        time.Time
 	Attempts          int // polls since the last change
-	CreatedAt         time.Time
-	UpdatedAt         time.Time
+	// LastEventID is the id of the last audit event of the job's trail
+	// (job.submitted, then each job.state_changed): the cause of the next.
+	LastEventID string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Grant is a short-lived credential the broker issued. It holds the
 // credential's fingerprint, never the credential.
 type Grant struct {
-	ID             string // fingerprint of the credential
-	RequestID      string
-	Principal      string
+	ID        string // fingerprint of the credential
+	RequestID string
+	Principal string
+	UserID    string // directory user id ("" when not linked)
+	// EventID is the id of the credential.issued audit event.
+	EventID        string
 	Role           string
 	ServiceAccount string
 	// RequestKey and the target name the workload the grant was minted

@@ -42,9 +42,11 @@ type Tx interface {
 	Processed
 	OutboxWriter
 	Directory
+	IdentityLinks
 	Decisions
 	Jobs
 	Grants
+	Effects
 }
 
 // Processed deduplicates deliveries.
@@ -111,11 +113,18 @@ type Directory interface {
 	GetUser(ctx context.Context, id string) (User, error)
 	// GetUserByName finds a user by userName, case-insensitively.
 	GetUserByName(ctx context.Context, userName string) (User, error)
-	// FindUserByEmail returns the one user with that e-mail address
-	// (case-insensitive, any type). It returns ErrNotFound when there is
-	// none and ErrConflict when several users share it: an identity must not
-	// be resolved by guessing. Use ListUsers with UserQuery.Email to see them.
+	// FindUserByEmail returns the one user whose primary e-mail address is
+	// email (case-insensitive), counting a user's only address as primary:
+	// a secondary address (an alias that may be recycled, or one the user
+	// may edit) never identifies anyone. It returns ErrNotFound when there
+	// is none and ErrConflict when several users share it: an identity must
+	// not be resolved by guessing. Use ListUsers with UserQuery.Email to see
+	// every user with an address.
 	FindUserByEmail(ctx context.Context, email string) (User, error)
+	// FindUserByExternalID returns the one user with that externalId (the
+	// provisioning IdP's id for the user, compared exactly), ErrNotFound or
+	// ErrConflict.
+	FindUserByExternalID(ctx context.Context, externalID string) (User, error)
 	// ListUsers returns the users matching every non-empty field of q.
 	ListUsers(ctx context.Context, q UserQuery) ([]User, error)
 	// CountUsers counts the users matching q, ignoring Offset and Limit.
@@ -160,6 +169,40 @@ type Directory interface {
 	GroupsOf(ctx context.Context, userID string) ([]Group, error)
 }
 
+// IdentityLinks maps an issuer's subjects (OIDC iss + sub) to directory
+// users, for issuers whose tokens the directory cannot match by e-mail or
+// externalId. A user's links go with the user when it is deleted.
+type IdentityLinks interface {
+	// LinkIdentity links (issuer, subject) to the user, replacing any link
+	// of that pair to another user. An unknown user is ErrNotFound.
+	LinkIdentity(ctx context.Context, issuer, subject, userID string) error
+	// UnlinkIdentity removes the link of (issuer, subject) and reports
+	// whether there was one.
+	UnlinkIdentity(ctx context.Context, issuer, subject string) (bool, error)
+	// FindUserByIdentity returns the user (issuer, subject) is linked to, or
+	// ErrNotFound.
+	FindUserByIdentity(ctx context.Context, issuer, subject string) (User, error)
+	// IdentityLinksOf returns the user's links, sorted by issuer and subject.
+	IdentityLinksOf(ctx context.Context, userID string) ([]IdentityLink, error)
+}
+
+// IdentityLink is one (issuer, subject) pair linked to a user.
+type IdentityLink struct {
+	Issuer, Subject, UserID string
+	CreatedAt               time.Time
+}
+
+// Effects claims effects that must happen once per request, such as minting
+// its credential, across concurrent deliveries and workers.
+type Effects interface {
+	// ClaimEffect gives key to holder until now+lease and reports whether
+	// holder has it: true when the key was free, its claim had expired, or
+	// holder already held it (the lease is then renewed).
+	ClaimEffect(ctx context.Context, key, holder string, now time.Time, lease time.Duration) (bool, error)
+	// ReleaseEffect ends holder's claim on key (no-op if another holds it).
+	ReleaseEffect(ctx context.Context, key, holder string) error
+}
+
 // Decisions records the outcome of each job request exactly once.
 type Decisions interface {
 	// RecordDecision stores d unless a decision for d.RequestKey exists, in
@@ -180,11 +223,16 @@ type Jobs interface {
 	// ListActiveJobsByPrincipal returns the principal's jobs not ended, oldest
 	// first.
 	ListActiveJobsByPrincipal(ctx context.Context, principal string) ([]Job, error)
+	// ListActiveJobsByUser returns the jobs not ended of the directory user
+	// with that id, oldest first.
+	ListActiveJobsByUser(ctx context.Context, userID string) ([]Job, error)
 	// UpdateJobState sets the job's state, ended flag and next poll time and
 	// reports whether state or ended changed. Attempts counts consecutive
-	// updates without a change (for backoff) and resets on a change. An ended
-	// job is terminal: updating it changes nothing and reports false.
-	UpdateJobState(ctx context.Context, requestID, state string, ended bool, nextPoll time.Time) (changed bool, err error)
+	// updates without a change (for backoff) and resets on a change. A
+	// non-empty eventID becomes the job's LastEventID (the audit event that
+	// reports the change). An ended job is terminal: updating it changes
+	// nothing and reports false.
+	UpdateJobState(ctx context.Context, requestID, state string, ended bool, nextPoll time.Time, eventID string) (changed bool, err error)
 }
 
 // JobClaims hands each due job to one watcher at a time, so that watchers
@@ -213,6 +261,9 @@ type Grants interface {
 	// ListActiveGrants returns grants neither revoked nor expired at now,
 	// oldest first; principal "" means every principal.
 	ListActiveGrants(ctx context.Context, principal string, now time.Time) ([]Grant, error)
+	// ListActiveGrantsByUser returns the active grants of the directory
+	// user with that id, oldest first.
+	ListActiveGrantsByUser(ctx context.Context, userID string, now time.Time) ([]Grant, error)
 	// GrantsByRequest returns every grant issued for a request, oldest first.
 	GrantsByRequest(ctx context.Context, requestID string) ([]Grant, error)
 	// RevokeGrant marks a grant revoked and reports whether it was not

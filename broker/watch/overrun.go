@@ -6,6 +6,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
@@ -26,6 +27,9 @@ func (w *Watcher) overrun(ctx context.Context, j store.Job) error {
 		zerolog.Ctx(ctx).Warn().Str("request_id", j.RequestID).Dur("max_duration", d.MaxDuration).
 			Msg("job outran its approved duration; cancelling")
 		if err := w.dataproc.Cancel(ctx, w.caller, Submission(j)); err != nil {
+			if _, ended := dataproc.EndedState(err); ended {
+				err = nil // it ended meanwhile: the next poll records how
+			}
 			return w.reschedule(ctx, j, j.State, false, err)
 		}
 	}

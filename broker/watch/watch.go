@@ -160,16 +160,22 @@ func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
 	if state == j.State && !ended {
 		return false, w.overrun(ctx, j)
 	}
+	if j.State == "CANCELLING" && ended && state != "CANCELLED" {
+		// The cancel was accepted but did not take effect in time: say so,
+		// next to what access.revoked or the canceller reported.
+		detail = "ended " + state + " before the cancel took effect: " + detail
+	}
+	// Each change is caused by the previous event of the job's trail.
 	ev, err := events.NewJobStateChanged(w.cfg.Source, events.StateChange{
 		RequestID: j.RequestID, Resource: j.Resource, PreviousState: j.State, State: state,
 		Detail: truncate(detail, 1024), Ended: ended,
-	}, events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID))
+	}, events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID), events.WithCausationID(j.LastEventID))
 	if err != nil {
 		return false, err
 	}
 	now := w.Now()
 	err = w.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		changed, err := tx.UpdateJobState(ctx, j.RequestID, state, ended, now.Add(w.cfg.MinBackoff))
+		changed, err := tx.UpdateJobState(ctx, j.RequestID, state, ended, now.Add(w.cfg.MinBackoff), ev.ID())
 		if err != nil || !changed {
 			return err // another watcher recorded this change
 		}
@@ -206,7 +212,7 @@ func (w *Watcher) reschedule(ctx context.Context, j store.Job, state string, end
 			// keep that, and look again at once instead of backing off.
 			state, delay = cur.State, 0
 		}
-		_, err = tx.UpdateJobState(ctx, j.RequestID, state, ended, w.Now().Add(delay))
+		_, err = tx.UpdateJobState(ctx, j.RequestID, state, ended, w.Now().Add(delay), "")
 		return err
 	})
 	return errors.Join(cause, err)

@@ -109,7 +109,7 @@ func TestCancellingIsKept(t *testing.T) {
 	now := time.Now()
 	dp := &countingDataproc{polls: map[string]int{}, during: func() {
 		err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.UpdateJobState(ctx, "r000", "CANCELLING", false, now)
+			_, err := tx.UpdateJobState(ctx, "r000", "CANCELLING", false, now, "")
 			return err
 		})
 		if err != nil {

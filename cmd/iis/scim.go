@@ -37,7 +37,7 @@ func (s *scimSettings) register(f flags) {
 
 func (s *scimSettings) server(b *service.Broker, topic, source string, log zerolog.Logger) (*scim.Server, error) {
 	cfg := scim.Config{
-		Store: b.Store, IdentityTopic: topic, TokensFile: s.TokensFile, BaseURL: s.BaseURL,
+		Store: b.Store, IdentityTopic: topic, AuditTopic: b.Topology().Audit, TokensFile: s.TokensFile, BaseURL: s.BaseURL,
 		Wake: b.Relay.Wake, Log: log,
 	}
 	if source != "" {

@@ -20,7 +20,7 @@ const SCIMToken = "brokertest-scim-token-0123456789"
 func (e *Env) SCIM() string {
 	e.T.Helper()
 	srv, err := scim.New(scim.Config{
-		Store: e.Broker.Store, IdentityTopic: e.Config.Topology.Identity, Tokens: []string{SCIMToken},
+		Store: e.Broker.Store, IdentityTopic: e.Config.Topology.Identity, AuditTopic: e.Config.Topology.Audit, Tokens: []string{SCIMToken},
 		Wake: e.Broker.Relay.Wake, Log: zerolog.Nop(),
 	})
 	if err != nil {

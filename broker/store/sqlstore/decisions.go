@@ -23,10 +23,11 @@ func (t *tx) RecordDecision(ctx context.Context, d store.Decision) (bool, error)
 	}
 	n, err := t.execCount(ctx, "sqlstore: RecordDecision",
 		`INSERT INTO decisions (request_key, request_id, principal, outcome, role, service_account,
-		 policy_version, reasons, decided_at, max_duration_ms, credential_lifetime_ms, request_digest)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		 policy_version, reasons, decided_at, max_duration_ms, credential_lifetime_ms, request_digest, user_id, event_id)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		encodeKey(d.RequestKey), d.RequestID, d.Principal, d.Outcome, d.Role, d.ServiceAccount, d.PolicyVersion,
-		string(reasons), t.d().timeArg(d.DecidedAt), d.MaxDuration.Milliseconds(), d.CredentialLifetime.Milliseconds(), d.RequestDigest)
+		string(reasons), t.d().timeArg(d.DecidedAt), d.MaxDuration.Milliseconds(), d.CredentialLifetime.Milliseconds(), d.RequestDigest,
+		d.UserID, d.EventID)
 	return n == 1, err
 }
 
@@ -39,9 +40,9 @@ func (t *tx) GetDecision(ctx context.Context, requestKey string) (store.Decision
 	)
 	found, err := t.queryRow(ctx, "sqlstore: GetDecision",
 		`SELECT request_key, request_id, principal, outcome, role, service_account, policy_version, reasons, decided_at,
-		 max_duration_ms, credential_lifetime_ms, request_digest FROM decisions WHERE request_key = ?`, []any{encodeKey(requestKey)},
+		 max_duration_ms, credential_lifetime_ms, request_digest, user_id, event_id FROM decisions WHERE request_key = ?`, []any{encodeKey(requestKey)},
 		&d.RequestKey, &d.RequestID, &d.Principal, &d.Outcome, &d.Role, &d.ServiceAccount, &d.PolicyVersion,
-		&reasons, timeCol{&d.DecidedAt}, &maxDur, &credLife, &d.RequestDigest)
+		&reasons, timeCol{&d.DecidedAt}, &maxDur, &credLife, &d.RequestDigest, &d.UserID, &d.EventID)
 	switch {
 	case err != nil:
 		return d, err

@@ -8,13 +8,13 @@ import (
 )
 
 const grantCols = "id, request_id, principal, role, service_account, request_key, project, region, cluster, " +
-	"expires_at, revoked_at, revoke_reason, created_at"
+	"expires_at, revoked_at, revoke_reason, created_at, user_id, event_id"
 
 func scanGrant(r rowScanner) (store.Grant, error) {
 	var g store.Grant
 	err := r.Scan(&g.ID, &g.RequestID, &g.Principal, &g.Role, &g.ServiceAccount,
 		&g.RequestKey, &g.Project, &g.Region, &g.Cluster, timeCol{&g.ExpiresAt},
-		nullTimeCol{&g.RevokedAt}, &g.RevokeReason, timeCol{&g.CreatedAt})
+		nullTimeCol{&g.RevokedAt}, &g.RevokeReason, timeCol{&g.CreatedAt}, &g.UserID, &g.EventID)
 	g.RequestKey = decodeKey(g.RequestKey)
 	return g, err
 }
@@ -25,10 +25,10 @@ func (t *tx) PutGrant(ctx context.Context, g store.Grant) error {
 		return invalid("PutGrant: empty id, principal or expiry")
 	}
 	n, err := t.execCount(ctx, "sqlstore: PutGrant",
-		`INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		`INSERT INTO grants (`+grantCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		g.ID, g.RequestID, g.Principal, g.Role, g.ServiceAccount,
 		encodeKey(g.RequestKey), g.Project, g.Region, g.Cluster, t.d().timeArg(g.ExpiresAt),
-		t.d().nullTimeArg(g.RevokedAt), g.RevokeReason, t.d().timeArg(t.s.now()))
+		t.d().nullTimeArg(g.RevokedAt), g.RevokeReason, t.d().timeArg(t.s.now()), g.UserID, g.EventID)
 	if err == nil && n == 0 {
 		err = conflict("PutGrant: grant %q exists", g.ID)
 	}
@@ -56,6 +56,15 @@ func (t *tx) ListActiveGrants(ctx context.Context, principal string, now time.Ti
 		args = append(args, principal)
 	}
 	return t.listGrants(ctx, where+" ORDER BY created_at, id", args...)
+}
+
+// ListActiveGrantsByUser implements store.Grants.
+func (t *tx) ListActiveGrantsByUser(ctx context.Context, userID string, now time.Time) ([]store.Grant, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	return t.listGrants(ctx, "revoked_at IS NULL AND expires_at > ? AND user_id = ? ORDER BY created_at, id",
+		t.d().timeArg(now), userID)
 }
 
 // GrantsByRequest implements store.Grants.

@@ -8,13 +8,14 @@ import (
 )
 
 const jobCols = `request_id, request_key, principal, role, service_account, kind, project, region, cluster,
-	dataproc_id, dataproc_request_id, resource, state, ended, next_poll_at, attempts, created_at, updated_at`
+	dataproc_id, dataproc_request_id, resource, state, ended, next_poll_at, attempts, created_at, updated_at,
+	user_id, last_event_id`
 
 func scanJob(r rowScanner) (store.Job, error) {
 	var j store.Job
 	err := r.Scan(&j.RequestID, &j.RequestKey, &j.Principal, &j.Role, &j.ServiceAccount, &j.Kind, &j.Project,
 		&j.Region, &j.Cluster, &j.DataprocID, &j.DataprocRequestID, &j.Resource, &j.State, &j.Ended,
-		timeCol{&j.NextPollAt}, &j.Attempts, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt})
+		timeCol{&j.NextPollAt}, &j.Attempts, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt}, &j.UserID, &j.LastEventID)
 	j.RequestKey = decodeKey(j.RequestKey)
 	return j, err
 }
@@ -31,7 +32,7 @@ func (t *tx) PutJob(ctx context.Context, j store.Job) error {
 	}
 	now := t.d().timeArg(t.s.now())
 	_, err := t.exec(ctx, "sqlstore: PutJob",
-		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (request_id) DO UPDATE SET
 		   request_key = excluded.request_key, principal = excluded.principal, role = excluded.role,
 		   service_account = excluded.service_account, kind = excluded.kind, project = excluded.project,
@@ -39,10 +40,12 @@ func (t *tx) PutJob(ctx context.Context, j store.Job) error {
 		   dataproc_request_id = excluded.dataproc_request_id, resource = excluded.resource,
 		   state = CASE WHEN jobs.ended THEN jobs.state ELSE excluded.state END,
 		   ended = jobs.ended OR excluded.ended,
-		   next_poll_at = excluded.next_poll_at, attempts = excluded.attempts, updated_at = excluded.updated_at`,
+		   next_poll_at = excluded.next_poll_at, attempts = excluded.attempts, updated_at = excluded.updated_at,
+		   user_id = excluded.user_id,
+		   last_event_id = CASE WHEN excluded.last_event_id = '' THEN jobs.last_event_id ELSE excluded.last_event_id END`,
 		j.RequestID, encodeKey(j.RequestKey), j.Principal, j.Role, j.ServiceAccount, j.Kind, j.Project, j.Region, j.Cluster,
 		j.DataprocID, j.DataprocRequestID, j.Resource, j.State, j.Ended, t.d().timeArg(j.NextPollAt), j.Attempts,
-		now, now)
+		now, now, j.UserID, j.LastEventID)
 	return err
 }
 
@@ -69,6 +72,14 @@ func (t *tx) ListActiveJobsByPrincipal(ctx context.Context, principal string) ([
 	return t.listJobs(ctx, "NOT ended AND principal = ? ORDER BY created_at, request_id", principal)
 }
 
+// ListActiveJobsByUser implements store.Jobs.
+func (t *tx) ListActiveJobsByUser(ctx context.Context, userID string) ([]store.Job, error) {
+	if userID == "" {
+		return nil, nil
+	}
+	return t.listJobs(ctx, "NOT ended AND user_id = ? ORDER BY created_at, request_id", userID)
+}
+
 func (t *tx) listJobs(ctx context.Context, where string, args ...any) ([]store.Job, error) {
 	const op = "sqlstore: list jobs"
 	rows, err := t.query(ctx, op, "SELECT "+jobCols+" FROM jobs WHERE "+where, args...)
@@ -83,7 +94,7 @@ func (t *tx) listJobs(ctx context.Context, where string, args ...any) ([]store.J
 }
 
 // UpdateJobState implements store.Jobs.
-func (t *tx) UpdateJobState(ctx context.Context, requestID, state string, ended bool, nextPoll time.Time) (bool, error) {
+func (t *tx) UpdateJobState(ctx context.Context, requestID, state string, ended bool, nextPoll time.Time, eventID string) (bool, error) {
 	const op = "sqlstore: UpdateJobState"
 	if err := t.writable(op); err != nil {
 		return false, err
@@ -109,7 +120,8 @@ func (t *tx) UpdateJobState(ctx context.Context, requestID, state string, ended 
 	} else {
 		attempts++
 	}
-	_, err = t.exec(ctx, op, "UPDATE jobs SET state = ?, ended = ?, next_poll_at = ?, attempts = ?, updated_at = ? WHERE request_id = ?",
-		state, ended, t.d().timeArg(nextPoll), attempts, t.d().timeArg(t.s.now()), requestID)
+	_, err = t.exec(ctx, op, `UPDATE jobs SET state = ?, ended = ?, next_poll_at = ?, attempts = ?, updated_at = ?,
+		last_event_id = CASE WHEN ? = '' THEN last_event_id ELSE ? END WHERE request_id = ?`,
+		state, ended, t.d().timeArg(nextPoll), attempts, t.d().timeArg(t.s.now()), eventID, eventID, requestID)
 	return changed, err
 }

@@ -45,8 +45,11 @@ func (t *tx) getUser(ctx context.Context, where string, arg string) (store.User,
 
 // FindUserByEmail implements store.Directory.
 func (t *tx) FindUserByEmail(ctx context.Context, email string) (store.User, error) {
+	// Primary addresses, and the address of a user who has only one.
 	rows, err := t.query(ctx, "sqlstore: FindUserByEmail",
-		"SELECT DISTINCT user_id FROM dir_user_emails WHERE value_key = ? ORDER BY user_id LIMIT 2", foldKey(email))
+		`SELECT DISTINCT e.user_id FROM dir_user_emails e WHERE e.value_key = ? AND (e.is_primary
+		   OR NOT EXISTS (SELECT 1 FROM dir_user_emails o WHERE o.user_id = e.user_id AND o.position <> e.position))
+		 ORDER BY e.user_id LIMIT 2`, foldKey(email))
 	if err != nil {
 		return store.User{}, err
 	}

@@ -137,6 +137,7 @@ func (t *tx) DeleteUser(ctx context.Context, id string) error {
 	for _, q := range []string{
 		"DELETE FROM dir_members WHERE user_id = ?",
 		"DELETE FROM dir_user_emails WHERE user_id = ?",
+		"DELETE FROM identity_links WHERE user_id = ?",
 	} {
 		if _, err := t.exec(ctx, op, q, id); err != nil {
 			return err

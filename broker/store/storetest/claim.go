@@ -156,7 +156,7 @@ func testJobClaim(t *testing.T, s store.Store) {
 	}
 	// The claimant reschedules one; the other's lease runs out.
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.UpdateJobState(ctx, "a", "RUNNING", false, now.Add(5*time.Minute))
+		_, err := tx.UpdateJobState(ctx, "a", "RUNNING", false, now.Add(5*time.Minute), "")
 		return err
 	})
 	later := now.Add(2 * time.Minute)

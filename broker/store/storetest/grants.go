@@ -13,7 +13,7 @@ import (
 func testGrants(t *testing.T, s store.Store) {
 	now := at("2030-01-01T12:00:00Z")
 	grant := func(id, principal, request string, expires time.Time) store.Grant {
-		return store.Grant{ID: id, RequestID: request, Principal: principal, Role: "etl",
+		return store.Grant{ID: id, RequestID: request, Principal: principal, UserID: "u-" + principal, EventID: "ev-" + id, Role: "etl",
 			ServiceAccount: "etl@p.iam.gserviceaccount.com", ExpiresAt: expires,
 			RequestKey: "//src\x00" + request, Project: "p", Region: "europe-west1", Cluster: "etl-" + request}
 	}
@@ -80,6 +80,12 @@ func testGrants(t *testing.T, s store.Store) {
 		{"active later", func(ctx context.Context, tx store.Tx) ([]store.Grant, error) {
 			return tx.ListActiveGrants(ctx, "", now.Add(30*time.Minute))
 		}, []store.Grant{b1, again}},
+		{"active for alice by user id", func(ctx context.Context, tx store.Tx) ([]store.Grant, error) {
+			return tx.ListActiveGrantsByUser(ctx, "u-alice", now)
+		}, []store.Grant{g1}},
+		{"active for nobody by user id", func(ctx context.Context, tx store.Tx) ([]store.Grant, error) {
+			return tx.ListActiveGrantsByUser(ctx, "", now)
+		}, nil},
 		{"by request", func(ctx context.Context, tx store.Tx) ([]store.Grant, error) {
 			return tx.GrantsByRequest(ctx, "r4")
 		}, []store.Grant{b1, again}},

@@ -25,6 +25,8 @@ func testDecisions(t *testing.T, s store.Store) {
 		MaxDuration:        2 * time.Hour,
 		CredentialLifetime: 10*time.Minute + 500*time.Millisecond,
 		RequestDigest:      "sha256:0123abcd",
+		UserID:             "00u1a2b3c4",
+		EventID:            "ev-decision-1",
 	}
 	second := d
 	second.Outcome, second.Reasons = store.OutcomeDenied, nil
@@ -72,7 +74,7 @@ func testDecisions(t *testing.T, s store.Store) {
 // job returns a running batch of a principal.
 func job(requestID, principal string, nextPoll time.Time) store.Job {
 	return store.Job{
-		RequestID: requestID, RequestKey: store.EventKey("//src", requestID), Principal: principal,
+		RequestID: requestID, RequestKey: store.EventKey("//src", requestID), Principal: principal, UserID: "u-" + principal,
 		Role: "etl", ServiceAccount: "etl@p.iam.gserviceaccount.com", Kind: store.KindBatch,
 		Project: "p", Region: "europe-west1", DataprocID: "iis-" + requestID, DataprocRequestID: "iis-" + requestID,
 		Resource: "projects/p/locations/europe-west1/batches/iis-" + requestID, State: "PENDING", NextPollAt: nextPoll,
@@ -105,7 +107,7 @@ func testJobs(t *testing.T, s store.Store) {
 	t0 := at("2030-01-01T00:00:00Z")
 	a1, a2 := job("a1", "alice", t0.Add(2*time.Second)), job("a2", "alice", t0.Add(time.Second))
 	b1 := job("b1", "bob", t0.Add(3*time.Second))
-	b1.Kind, b1.Cluster = store.KindJob, "etl-cluster"
+	b1.Kind, b1.Cluster, b1.LastEventID = store.KindJob, "etl-cluster", "ev-submitted"
 	putJobs(t, s, a1, a2, b1)
 
 	var created time.Time
@@ -122,9 +124,12 @@ func testJobs(t *testing.T, s store.Store) {
 		wantErr(t, "GetJob(unknown)", err, store.ErrNotFound)
 		return nil
 	})
-	// PutJob again (a redelivery after submit) replaces, keeping CreatedAt.
+	// PutJob again (a redelivery after submit) replaces, keeping CreatedAt,
+	// and keeps the last event when it names none.
 	b1.State, b1.Attempts = "RUNNING", 2
-	putJobs(t, s, b1)
+	again := b1
+	again.LastEventID = ""
+	putJobs(t, s, again)
 
 	tests := []struct {
 		name string
@@ -143,6 +148,12 @@ func testJobs(t *testing.T, s store.Store) {
 		{"by principal", func(ctx context.Context, tx store.Tx) ([]store.Job, error) {
 			return tx.ListActiveJobsByPrincipal(ctx, "bob")
 		}, []store.Job{b1}},
+		{"by user id", func(ctx context.Context, tx store.Tx) ([]store.Job, error) {
+			return tx.ListActiveJobsByUser(ctx, "u-alice")
+		}, []store.Job{a1, a2}},
+		{"by no user id", func(ctx context.Context, tx store.Tx) ([]store.Job, error) {
+			return tx.ListActiveJobsByUser(ctx, "")
+		}, nil},
 	}
 	view(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, tt := range tests {
@@ -172,20 +183,23 @@ func testJobState(t *testing.T, s store.Store) {
 	steps := []struct {
 		state        string
 		ended        bool
+		event        string // the event reporting the change ("" keeps the last)
 		wantChanged  bool
 		wantState    string
 		wantAttempts int
+		wantEvent    string
 	}{
-		{"PENDING", false, false, "PENDING", 1},
-		{"PENDING", false, false, "PENDING", 2},
-		{"RUNNING", false, true, "RUNNING", 0},
-		{"SUCCEEDED", true, true, "SUCCEEDED", 0},
-		{"RUNNING", false, false, "SUCCEEDED", 0}, // a late poll cannot resurrect an ended job
+		{"PENDING", false, "", false, "PENDING", 1, ""},
+		{"PENDING", false, "", false, "PENDING", 2, ""},
+		{"RUNNING", false, "ev-running", true, "RUNNING", 0, "ev-running"},
+		{"RUNNING", false, "", false, "RUNNING", 1, "ev-running"},
+		{"SUCCEEDED", true, "ev-succeeded", true, "SUCCEEDED", 0, "ev-succeeded"},
+		{"RUNNING", false, "ev-late", false, "SUCCEEDED", 0, "ev-succeeded"}, // a late poll cannot resurrect an ended job
 	}
 	for i, st := range steps {
 		next := t0.Add(time.Duration(i+1) * time.Minute)
 		update(t, s, func(ctx context.Context, tx store.Tx) error {
-			changed, err := tx.UpdateJobState(ctx, "r1", st.state, st.ended, next)
+			changed, err := tx.UpdateJobState(ctx, "r1", st.state, st.ended, next, st.event)
 			if err != nil {
 				return err
 			}
@@ -199,9 +213,9 @@ func testJobState(t *testing.T, s store.Store) {
 			if err != nil {
 				return err
 			}
-			if got.State != st.wantState || got.Attempts != st.wantAttempts || !got.Ended && st.ended {
-				t.Errorf("after UpdateJobState(%s, %v): State %s, Attempts %d, Ended %v; want %s, %d",
-					st.state, st.ended, got.State, got.Attempts, got.Ended, st.wantState, st.wantAttempts)
+			if got.State != st.wantState || got.Attempts != st.wantAttempts || !got.Ended && st.ended || got.LastEventID != st.wantEvent {
+				t.Errorf("after UpdateJobState(%s, %v, %q): State %s, Attempts %d, Ended %v, LastEventID %q; want %s, %d, %q",
+					st.state, st.ended, st.event, got.State, got.Attempts, got.Ended, got.LastEventID, st.wantState, st.wantAttempts, st.wantEvent)
 			}
 			return nil
 		})
@@ -223,7 +237,7 @@ func testJobState(t *testing.T, s store.Store) {
 		return err
 	})
 	err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-		_, err := tx.UpdateJobState(ctx, "nope", "RUNNING", false, t0)
+		_, err := tx.UpdateJobState(ctx, "nope", "RUNNING", false, t0, "")
 		return err
 	})
 	wantErr(t, "UpdateJobState(unknown)", err, store.ErrNotFound)

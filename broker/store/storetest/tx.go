@@ -113,7 +113,7 @@ func testViewReadOnly(t *testing.T, s store.Store) {
 		"AddMembers":  func(ctx context.Context, tx store.Tx) error { _, err := tx.AddMembers(ctx, "g", "u"); return err },
 		"DeleteGroup": func(ctx context.Context, tx store.Tx) error { return tx.DeleteGroup(ctx, "g") },
 		"UpdateJobState": func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.UpdateJobState(ctx, "r", "X", false, time.Now())
+			_, err := tx.UpdateJobState(ctx, "r", "X", false, time.Now(), "")
 			return err
 		},
 		"RevokeGrant": func(ctx context.Context, tx store.Tx) error {

@@ -24,8 +24,8 @@ type Entry struct {
 	Email    string // the user's primary e-mail address (lower case), or ""
 	// LinkedBy is the link that found the user (identity.LinkEmail, ...).
 	LinkedBy string
-	Active   bool   // false once deprovisioned (leaver)
-	Locked   bool   // set by a leaver or an admin; a locked principal is denied
+	Active   bool // false once deprovisioned (leaver)
+	Locked   bool // set by a leaver or an admin; a locked principal is denied
 	Groups   []string
 }
 

@@ -103,7 +103,6 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 	return h.recordJob(ctx, e, d, sub, req.Target.Cluster, cred.ServiceAccount, issued.ID())
 }
 
-
 // submitted returns the job a previous delivery recorded, if any, and
 // whether the principal is still entitled (a refusal in flight if not). A
 // job recorded under the same id for another request (another source) is a

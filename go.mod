@@ -6,7 +6,8 @@ require (
 	cel.dev/cel-go v0.33.2
 	cloud.google.com/go/dataproc/v2 v2.28.1
 	cloud.google.com/go/iam v1.15.1
-	cloud.google.com/go/longrunning v1.3.0
+	cloud.google.com/go/kms v1.37.0
+	cloud.google.com/go/longrunning v1.5.0
 	cloud.google.com/go/pubsub/v2 v2.9.0
 	github.com/GoogleCloudPlatform/functions-framework-go v1.9.2
 	github.com/cloudevents/sdk-go/v2 v2.16.2

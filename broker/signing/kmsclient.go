@@ -1,0 +1,55 @@
+package signing
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	kms "cloud.google.com/go/kms/apiv1"
+	"google.golang.org/api/option"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+)
+
+// ClientConfig configures the Cloud KMS client.
+type ClientConfig struct {
+	// Endpoint overrides the API endpoint (host:port); empty is Google's.
+	Endpoint string
+	// Insecure dials Endpoint in plaintext and sends no credentials: for the
+	// local KMS server of `iis dev` and tests only. It requires Endpoint.
+	Insecure bool
+	// Options are appended to the client options (e.g. credentials).
+	Options []option.ClientOption
+}
+
+// Validate reports a configuration that must not be used.
+func (c ClientConfig) Validate() error {
+	if c.Insecure && c.Endpoint == "" {
+		return errors.New("signing: Insecure requires an explicit Endpoint (dev mode only)")
+	}
+	return nil
+}
+
+// NewKMSClient builds Google's Cloud KMS client. In production it uses the
+// broker's Application Default Credentials over TLS.
+func NewKMSClient(ctx context.Context, cfg ClientConfig) (*kms.KeyManagementClient, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var opts []option.ClientOption
+	if cfg.Endpoint != "" {
+		opts = append(opts, option.WithEndpoint(cfg.Endpoint))
+	}
+	if cfg.Insecure {
+		opts = append(opts,
+			option.WithoutAuthentication(),
+			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	}
+	opts = append(opts, slices.Clone(cfg.Options)...)
+	c, err := kms.NewKeyManagementClient(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("kms.NewKeyManagementClient: %w", err)
+	}
+	return c, nil
+}

@@ -128,7 +128,7 @@ func seed(t testing.TB, st store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := directory.Import(context.Background(), st, f); err != nil {
+	if _, err := directory.Import(context.Background(), st, f, directory.ImportOptions{}); err != nil {
 		t.Fatalf("Import: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package watch_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storetest"
 	"github.com/dataproc-iis/iis/broker/watch"
+	"github.com/dataproc-iis/iis/events"
 )
 
 // countingDataproc answers every poll with RUNNING and counts the polls
@@ -133,5 +135,52 @@ func TestCancellingIsKept(t *testing.T) {
 	}
 	if j.State != "CANCELLING" || j.NextPollAt.After(time.Now()) {
 		t.Errorf("after the poll: %s, next poll in %v; want CANCELLING, due now", j.State, time.Until(j.NextPollAt).Round(time.Second))
+	}
+}
+
+// endingDataproc reports every workload ended in state.
+type endingDataproc struct{ state string }
+
+func (d endingDataproc) State(context.Context, dataproc.Caller, dataproc.Submission) (string, bool, string, error) {
+	return d.state, true, "Batch " + d.state, nil
+}
+
+func (endingDataproc) Cancel(context.Context, dataproc.Caller, dataproc.Submission) error { return nil }
+
+// TestEndAfterCancelIsReported: a job the broker marked CANCELLING (its
+// cancel was accepted) that then ends SUCCEEDED is reported as such, caused
+// by the job's last event, not as a cancel that worked.
+func TestEndAfterCancelIsReported(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	putJobs(t, st, 1, "CANCELLING")
+	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.UpdateJobState(ctx, "r000", "CANCELLING", false, time.Now(), "ev-cancel")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := watch.New(watch.Config{Source: "//test"}, st, audit.Log{Topic: "audit"}, endingDataproc{"SUCCEEDED"}, watch.StaticCaller("t"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Poll(ctx); err != nil || n != 1 {
+		t.Fatalf("Poll() = %d, %v; want 1 change", n, err)
+	}
+	recs, err := st.AuditTrail(ctx, 0, 0)
+	if err != nil || len(recs) != 1 {
+		t.Fatalf("AuditTrail = %d records, %v; want 1", len(recs), err)
+	}
+	ev, err := events.Decode(events.Message{Data: recs[0].Data, Attributes: recs[0].Attributes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc, err := events.DecodeStateChange(ev)
+	if err != nil || sc.State != "SUCCEEDED" || !strings.Contains(sc.Detail, "ended SUCCEEDED before the cancel took effect") {
+		t.Errorf("state change = %+v (%v), want SUCCEEDED that says it ended before the cancel took effect", sc, err)
+	}
+	if got := ev.Extensions()[events.ExtCausationID]; got != "ev-cancel" {
+		t.Errorf("causationid = %v, want the job's last event ev-cancel", got)
 	}
 }

@@ -43,9 +43,9 @@ func seedDirectory(ctx context.Context, st store.Store, path string) (int, error
 	if err != nil {
 		return 0, err
 	}
-	users, _, err := directory.Import(ctx, st, f)
+	r, err := directory.Import(ctx, st, f, directory.ImportOptions{})
 	if errors.Is(err, store.ErrConflict) {
 		return 0, nil // another process seeded it first
 	}
-	return users, err
+	return len(r.UsersCreated) + len(r.UsersUpdated), err
 }

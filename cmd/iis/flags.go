@@ -47,3 +47,11 @@ func (f flags) Bool(p *bool, name, env string, def bool, usage string) {
 	}
 	f.BoolVar(p, name, def, fmt.Sprintf("%s (env %s)", usage, env))
 }
+
+// Usage makes -h print text before the flags.
+func (f flags) Usage(text string) {
+	f.FlagSet.Usage = func() {
+		fmt.Fprint(f.Output(), text+"\nFlags:\n")
+		f.PrintDefaults()
+	}
+}

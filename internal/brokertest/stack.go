@@ -82,7 +82,7 @@ func (e *Env) ImportDirectory(yaml string) {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	if _, _, err := directory.Import(context.Background(), e.Broker.Store, f); err != nil {
+	if _, err := directory.Import(context.Background(), e.Broker.Store, f, directory.ImportOptions{}); err != nil {
 		e.T.Fatal(err)
 	}
 }

@@ -186,7 +186,7 @@ func (r *rig) importDirectory(st store.Store) {
 	for i := range users {
 		f.Users = append(f.Users, directory.FileUser{UserName: user(i), Emails: []string{user(i)}, Groups: []string{"data-eng"}})
 	}
-	if _, _, err := directory.Import(r.ctx, st, f); err != nil {
+	if _, err := directory.Import(r.ctx, st, f, directory.ImportOptions{}); err != nil {
 		r.tb.Fatal(err)
 	}
 }

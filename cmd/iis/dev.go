@@ -136,6 +136,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 
 	banner(stderr, s, cfg, base, stack, dirFile, shown)
 	if !s.Broker {
+		printJoin(stderr, joinCommand(s, cfg, stack))
 		log.Info().Msg("dev stand-ins running without a broker; start `iis serve` workers; Ctrl-C to stop")
 		return b.RunRelay(ctx)
 	}

@@ -46,3 +46,34 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+func TestConfigDirectoryAndName(t *testing.T) {
+	base := Issuer{URL: "https://idp.example.com", Audience: "iis"}
+	for _, tt := range []struct {
+		name    string
+		edit    func(*Issuer)
+		wantErr string
+	}{
+		{"defaults", func(*Issuer) {}, ""},
+		{"every link", func(is *Issuer) {
+			is.Directory.By = []string{LinkIdentity, LinkUserID, LinkExternalID, LinkUserName, LinkEmail}
+		}, ""},
+		{"unknown link", func(is *Issuer) { is.Directory.By = []string{"display_name"} }, `"display_name" is not one of`},
+		{"link twice", func(is *Issuer) { is.Directory.By = []string{LinkEmail, LinkEmail} }, "listed twice"},
+		{"good name", func(is *Issuer) { is.Name = "okta-prod" }, ""},
+		{"bad name", func(is *Issuer) { is.Name = "Okta Prod" }, "lower-case letters"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			is := base
+			tt.edit(&is)
+			err := Config{Issuers: []Issuer{is}}.Validate()
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Errorf("Validate() = %v, want %q", err, tt.wantErr)
+			}
+		})
+	}
+	dup := Config{Issuers: []Issuer{{URL: "https://a.example", Audience: "x", Name: "corp"}, {URL: "https://b.example", Audience: "x", Name: "corp"}}}
+	if err := dup.Validate(); err == nil || !strings.Contains(err.Error(), "duplicate name") {
+		t.Errorf("Validate(two issuers named corp) = %v, want duplicate name", err)
+	}
+}

@@ -107,15 +107,19 @@ func (c *Canceller) record(ctx context.Context, e event.Event, job store.Job, by
 	if why != "" {
 		detail += ": " + why
 	}
-	ev, err := events.NewJobStateChanged(c.Source, events.StateChange{
-		RequestID: job.RequestID, Resource: job.Resource, PreviousState: job.State, State: "CANCELLING",
-		Detail: truncateString(detail, 1024),
-	}, events.WithCause(e), events.WithRequestID(job.RequestID), events.WithSubject(job.RequestID))
-	if err != nil {
-		return err
-	}
-	err = c.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, c.now(), ev.ID()); err != nil {
+	err := c.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		cur, err := tx.GetJob(ctx, job.RequestID)
+		if err != nil || cur.Ended || cur.State == "CANCELLING" {
+			return err // it ended, or a cancel is already recorded
+		}
+		ev, err := events.NewJobStateChanged(c.Source, events.StateChange{
+			RequestID: cur.RequestID, Resource: cur.Resource, PreviousState: cur.State, State: "CANCELLING",
+			Detail: truncateString(detail, 1024),
+		}, events.WithCause(e), events.WithRequestID(cur.RequestID), events.WithSubject(cur.RequestID))
+		if err != nil {
+			return err
+		}
+		if _, err := tx.UpdateJobState(ctx, cur.RequestID, "CANCELLING", false, c.now(), ev.ID()); err != nil {
 			return err
 		}
 		return c.Audit.Append(ctx, tx, ev)

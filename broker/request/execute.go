@@ -263,12 +263,16 @@ func (h *Handler) cancelLocked(ctx context.Context, e event.Event, job store.Job
 	if err != nil {
 		return err // retried; the job is recorded, so the next delivery finds it
 	}
-	ev, err := h.cancelledEvent(e, job, job.State, job.LastEventID, "the principal lost access while the job was submitted; cancelled")
-	if err != nil {
-		return err
-	}
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		if _, err := tx.UpdateJobState(ctx, job.RequestID, "CANCELLING", false, h.now(), ev.ID()); err != nil {
+		cur, err := tx.GetJob(ctx, job.RequestID)
+		if err != nil || cur.Ended || cur.State == "CANCELLING" {
+			return err // it ended, or a cascade recorded the cancel
+		}
+		ev, err := h.cancelledEvent(e, cur, cur.State, cur.LastEventID, "the principal lost access while the job was submitted; cancelled")
+		if err != nil {
+			return err
+		}
+		if _, err := tx.UpdateJobState(ctx, cur.RequestID, "CANCELLING", false, h.now(), ev.ID()); err != nil {
 			return err
 		}
 		return h.Audit.Append(ctx, tx, ev)

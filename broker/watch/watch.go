@@ -160,39 +160,53 @@ func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
 	if state == j.State && !ended {
 		return false, w.overrun(ctx, j)
 	}
-	if j.State == "CANCELLING" && ended && state != "CANCELLED" {
-		// The cancel was accepted but did not take effect in time: say so,
-		// next to what access.revoked or the canceller reported.
-		detail = "ended " + state + " before the cancel took effect: " + detail
-	}
-	// Each change is caused by the previous event of the job's trail.
-	ev, err := events.NewJobStateChanged(w.cfg.Source, events.StateChange{
-		RequestID: j.RequestID, Resource: j.Resource, PreviousState: j.State, State: state,
-		Detail: truncate(detail, 1024), Ended: ended,
-	}, events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID), events.WithCausationID(j.LastEventID))
-	if err != nil {
-		return false, err
-	}
 	now := w.Now()
+	var prev string
+	changed := false
 	err = w.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
-		changed, err := tx.UpdateJobState(ctx, j.RequestID, state, ended, now.Add(w.cfg.MinBackoff), ev.ID())
-		if err != nil || !changed {
+		// The job as it is now, not as claimed: a cascade or a canceller may
+		// have marked it CANCELLING meanwhile, and the change is caused by
+		// the trail's latest event.
+		cur, err := tx.GetJob(ctx, j.RequestID)
+		if err != nil || cur.Ended || cur.State == state && !ended {
 			return err // another watcher recorded this change
+		}
+		ev, err := w.changeEvent(cur, state, ended, detail)
+		if err != nil {
+			return err
+		}
+		if changed, err = tx.UpdateJobState(ctx, j.RequestID, state, ended, now.Add(w.cfg.MinBackoff), ev.ID()); err != nil || !changed {
+			return err
 		}
 		if ended {
 			if err := closeGrants(ctx, tx, j.RequestID, "job "+state, now); err != nil {
 				return err
 			}
 		}
+		prev = cur.State
 		return w.audit.Append(ctx, tx, ev)
 	})
-	if err != nil {
+	if err != nil || !changed {
 		return false, err
 	}
 	w.wake()
 	zerolog.Ctx(ctx).Info().Str("request_id", j.RequestID).Str("resource", j.Resource).
-		Str("previous_state", j.State).Str("state", state).Bool("ended", ended).Msg("job state changed")
+		Str("previous_state", prev).Str("state", state).Bool("ended", ended).Msg("job state changed")
 	return true, nil
+}
+
+// changeEvent is the job.state_changed from the stored job cur to state,
+// caused by the previous event of the job's trail.
+func (w *Watcher) changeEvent(cur store.Job, state string, ended bool, detail string) (event.Event, error) {
+	if cur.State == "CANCELLING" && ended && state != "CANCELLED" {
+		// The cancel was accepted but did not take effect in time: say so,
+		// next to what access.revoked or the canceller reported.
+		detail = "ended " + state + " before the cancel took effect: " + detail
+	}
+	return events.NewJobStateChanged(w.cfg.Source, events.StateChange{
+		RequestID: cur.RequestID, Resource: cur.Resource, PreviousState: cur.State, State: state,
+		Detail: truncate(detail, 1024), Ended: ended,
+	}, events.WithRequestID(cur.RequestID), events.WithSubject(cur.RequestID), events.WithCausationID(cur.LastEventID))
 }
 
 // reschedule keeps the job's state and pushes its next poll out

@@ -106,7 +106,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	actor, e := s.auth.authenticate(ctx, r)
 	if e != nil {
 		challenge := `Bearer realm="scim"`
-		if r.Header.Get("Authorization") != "" {
+		if bearerToken(r) != "" {
+			// RFC 6750 3.1: an error code only when a bearer token was
+			// sent; not for Basic credentials or a bare "Bearer".
 			challenge += `, error="invalid_token"`
 		}
 		sw.Header().Set("WWW-Authenticate", challenge)

@@ -51,6 +51,7 @@ bench-e2e: ## End-to-end decisions/s: transport ceiling, no-op broker, decide, e
 .PHONY: fuzz
 fuzz: ## Fuzz the outside-facing decoders for 20s each.
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./events/
+	$(GO) test -run '^$$' -fuzz '^FuzzFilterSQL$$' -fuzztime 20s ./broker/scim/
 
 .PHONY: fmt
 fmt: ## Format the code.

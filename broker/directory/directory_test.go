@@ -102,3 +102,46 @@ func TestLoadRejectsUnknownFields(t *testing.T) {
 		t.Error("Load(unknown field) = nil error, want error")
 	}
 }
+
+// Import writes each user's name into the SCIM resource, next to what the
+// resource held, and keeps its e-mail addresses those of the file.
+func TestImportNames(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		_, err := tx.PutUser(ctx, store.User{UserName: "alice@example.com", Active: true,
+			Attributes: []byte(`{"title":"Engineer","emails":[{"value":"old@example.com"}],"name":{"givenName":"Old"}}`)})
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := directory.File{Users: []directory.FileUser{
+		{UserName: "alice@example.com", GivenName: "Alice", FamilyName: "Martin", Emails: []string{"alice@example.com"}},
+		{UserName: "bob@example.com", GivenName: "Bob", FamilyName: "Taylor", Formatted: "Dr Bob Taylor"},
+		{UserName: "carol@example.com"},
+	}}
+	if _, err := directory.Import(ctx, st, f, directory.ImportOptions{}); err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	want := map[string]string{
+		"alice@example.com": `{"active":true,"emails":[{"primary":true,"type":"work","value":"alice@example.com"}],"name":{"familyName":"Martin","formatted":"Alice Martin","givenName":"Alice"},"title":"Engineer","userName":"alice@example.com"}`,
+		"bob@example.com":   `{"active":true,"name":{"familyName":"Taylor","formatted":"Dr Bob Taylor","givenName":"Bob"},"userName":"bob@example.com"}`,
+		"carol@example.com": `{"active":true,"userName":"carol@example.com"}`,
+	}
+	err = st.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		for name, attrs := range want {
+			u, err := tx.GetUserByName(ctx, name)
+			if err != nil {
+				return err
+			}
+			if string(u.Attributes) != attrs {
+				t.Errorf("%s: attributes %s, want %s", name, u.Attributes, attrs)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

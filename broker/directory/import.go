@@ -3,6 +3,7 @@ package directory
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -23,6 +24,8 @@ import (
 //	users:
 //	  - user_name: alice@example.com          # required, unique
 //	    display_name: Alice
+//	    given_name: Alice                      # the SCIM name (formatted: the two joined)
+//	    family_name: Martin
 //	    external_id: 00u1abcd                  # the provisioning IdP's id (link external_id)
 //	    emails: [alice@example.com]            # the first is primary
 //	    active: true                           # default true
@@ -35,13 +38,18 @@ type File struct {
 
 // FileUser is one user of a directory file.
 type FileUser struct {
-	UserName    string         `yaml:"user_name"`
-	DisplayName string         `yaml:"display_name"`
-	ExternalID  string         `yaml:"external_id"`
-	Emails      []string       `yaml:"emails"`
-	Active      *bool          `yaml:"active"` // default true
-	Groups      []string       `yaml:"groups"`
-	Identities  []FileIdentity `yaml:"identities"`
+	UserName    string `yaml:"user_name"`
+	DisplayName string `yaml:"display_name"`
+	// GivenName, FamilyName and Formatted (default: the two joined) are the
+	// user's SCIM name; an IdP's own SCIM test expects one.
+	GivenName  string         `yaml:"given_name"`
+	FamilyName string         `yaml:"family_name"`
+	Formatted  string         `yaml:"formatted"`
+	ExternalID string         `yaml:"external_id"`
+	Emails     []string       `yaml:"emails"`
+	Active     *bool          `yaml:"active"` // default true
+	Groups     []string       `yaml:"groups"`
+	Identities []FileIdentity `yaml:"identities"`
 }
 
 // FileIdentity is an issuer's subject that signs in as the user.
@@ -167,6 +175,9 @@ func putFileUser(ctx context.Context, tx store.Tx, fu FileUser, r *Report) (stor
 	for i, e := range fu.Emails {
 		u.Emails = append(u.Emails, store.Email{Value: strings.TrimSpace(e), Type: "work", Primary: i == 0})
 	}
+	if u.Attributes, err = resource(u, fu); err != nil {
+		return u, err
+	}
 	if !created && sameUser(old, u) {
 		return old, nil
 	}
@@ -184,7 +195,7 @@ func putFileUser(ctx context.Context, tx store.Tx, fu FileUser, r *Report) (stor
 // sameUser reports whether an import leaves a stored user as it is.
 func sameUser(a, b store.User) bool {
 	return a.UserName == b.UserName && a.DisplayName == b.DisplayName && a.ExternalID == b.ExternalID &&
-		a.Active == b.Active && slices.Equal(a.Emails, b.Emails)
+		a.Active == b.Active && slices.Equal(a.Emails, b.Emails) && bytes.Equal(a.Attributes, b.Attributes)
 }
 
 func importGroup(ctx context.Context, tx store.Tx, name string, ids []string, names map[string]string, opts ImportOptions, r *Report) error {
@@ -234,4 +245,52 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// resource returns the SCIM resource of an imported user: what it held
+// (a user SCIM provisioned keeps its other attributes), with the name and
+// e-mail addresses of the file, so that the resource the SCIM endpoint
+// serves and filters read agrees with the file.
+func resource(u store.User, fu FileUser) (json.RawMessage, error) {
+	m := map[string]any{}
+	if len(u.Attributes) > 0 {
+		if err := json.Unmarshal(u.Attributes, &m); err != nil || m == nil {
+			return nil, fmt.Errorf("stored attributes: not a JSON object")
+		}
+	}
+	m["userName"], m["active"] = u.UserName, u.Active
+	for k, v := range map[string]string{"displayName": u.DisplayName, "externalId": u.ExternalID} {
+		if v != "" {
+			m[k] = v
+		} else {
+			delete(m, k)
+		}
+	}
+	delete(m, "emails")
+	if len(u.Emails) > 0 {
+		emails := make([]any, len(u.Emails))
+		for i, e := range u.Emails {
+			el := map[string]any{"value": e.Value, "type": e.Type}
+			if e.Primary {
+				el["primary"] = true
+			}
+			emails[i] = el
+		}
+		m["emails"] = emails
+	}
+	if fu.GivenName != "" || fu.FamilyName != "" || fu.Formatted != "" {
+		name := map[string]any{}
+		for k, v := range map[string]string{"givenName": fu.GivenName, "familyName": fu.FamilyName} {
+			if v != "" {
+				name[k] = v
+			}
+		}
+		formatted := fu.Formatted
+		if formatted == "" {
+			formatted = strings.TrimSpace(fu.GivenName + " " + fu.FamilyName)
+		}
+		name["formatted"] = formatted
+		m["name"] = name
+	}
+	return json.Marshal(m)
 }

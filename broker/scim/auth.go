@@ -52,9 +52,8 @@ func newAuthenticator(cfg Config) (*authenticator, error) {
 // authenticate returns the actor the request authenticates as: the token's
 // fingerprint, or "oauth:" and the client id of an OAuth access token.
 func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (string, *scimError) {
-	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
-	token = strings.TrimSpace(token)
-	if !strings.EqualFold(scheme, "Bearer") || token == "" {
+	token := bearerToken(r)
+	if token == "" {
 		return "", errorf(http.StatusUnauthorized, "", "a bearer token is required")
 	}
 	// Hash the presented token and compare it with the hash of every
@@ -77,6 +76,16 @@ func (a *authenticator) authenticate(ctx context.Context, r *http.Request) (stri
 		zerolog.Ctx(ctx).Info().Str("reason", err.Error()).Msg("scim: OAuth access token refused")
 	}
 	return "", errorf(http.StatusUnauthorized, "", "the bearer token is not valid")
+}
+
+// bearerToken returns the token of a Bearer Authorization header, or ""
+// when the request carries none (no header, another scheme, no token).
+func bearerToken(r *http.Request) string {
+	scheme, token, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 // hashes returns the hashes of the accepted tokens.

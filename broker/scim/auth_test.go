@@ -16,11 +16,12 @@ func TestAuthFailures(t *testing.T) {
 	e := newEnv(t)
 	tests := []struct {
 		name, header string
-		invalid      bool // a token was presented
+		invalid      bool // a bearer token was presented (RFC 6750 3.1)
 	}{
 		{"no Authorization header", "", false},
-		{"empty bearer", "Bearer ", true},
-		{"basic auth", "Basic b2t0YTpzZWNyZXQ=", true},
+		{"empty bearer", "Bearer ", false},
+		{"basic auth", "Basic b2t0YTpzZWNyZXQ=", false},
+		{"scheme-less", oktaToken, false},
 		{"wrong token", "Bearer not-the-token-0123456789", true},
 		{"token prefix", "Bearer " + oktaToken[:len(oktaToken)-1], true},
 		{"token with a suffix", "Bearer " + oktaToken + "x", true},

@@ -89,3 +89,11 @@ func writeError(w http.ResponseWriter, e *scimError) {
 func WriteError(w http.ResponseWriter, status int, detail string) {
 	writeError(w, &scimError{Status: status, Detail: detail})
 }
+
+// wrap prefixes err with the operation that returned it; nil stays nil.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}

@@ -1,53 +1,90 @@
 package scim
 
 import (
-	"encoding/json"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	filter "github.com/scim2/filter-parser/v2"
 )
 
-// Limits on a filter; beyond them it is refused as invalidFilter.
+// Limits on a filter; beyond them it is refused as invalidFilter. Depth
+// counts nested parentheses and brackets.
 const (
-	maxFilterLength = 1024
-	maxFilterTerms  = 16
+	maxFilterLength = 4096
+	maxFilterTerms  = 50
+	maxFilterDepth  = 8
 )
 
-// cond is one compiled "eq" comparison of a filter; a filter is a
-// conjunction of conds. Only eq and and are accepted: every other operator
-// is refused as invalidFilter rather than half-supported.
-type cond struct {
-	ext   string // schema of a: "" for the core schema
-	a     *attr
-	sub   *attr  // the sub-attribute compared, for a complex a
-	inner []cond // for a value path (emails[type eq "work" and value eq "x"]): conditions on one element
-	value any    // string, bool or float64
-}
+// expr is a compiled filter: attributes resolved against the schema and
+// literals checked against their types. It is evaluated in Go (PATCH paths,
+// attribute selection) or translated into a store.Filter (lists), with the
+// same meaning either way.
+type expr any
 
-// parseFilter compiles a filter of the resource type s. The filter text is
-// only ever read by the parser; the compiled conditions are evaluated in Go
-// or passed to the store as typed query fields, never as SQL.
-func parseFilter(s *resourceSchema, raw string) (conds []cond, err error) {
+type (
+	andExpr []expr
+	orExpr  []expr
+	notExpr struct{ x expr }
+	// cmpExpr compares a top-level attribute a of schema ext, or its
+	// sub-attribute sub when a is single-valued and complex
+	// (name.givenName); inside a value filter, a is the sub-attribute of the
+	// element and ext is "".
+	cmpExpr struct {
+		ext   string
+		a     *attr
+		sub   *attr
+		op    filter.CompareOperator // lower case
+		value any                    // string, bool, float64 or time.Time; nil for pr
+	}
+	// anyExpr holds when some element of the multi-valued complex attribute
+	// a satisfies x.
+	anyExpr struct {
+		ext string
+		a   *attr
+		x   expr
+	}
+	// constExpr is a comparison the schema decides alone (the type of a
+	// user's group is always "direct").
+	constExpr bool
+)
+
+// parseFilter compiles a filter on resources of the type s. The filter text
+// is only ever read by the parser; the compiled filter becomes query
+// arguments, never SQL.
+func parseFilter(s *resourceSchema, raw string) (expr, error) {
 	if len(raw) > maxFilterLength {
 		return nil, badRequest(typeInvalidFilter, "the filter is longer than %d bytes", maxFilterLength)
 	}
 	if !utf8.ValidString(raw) || strings.ContainsFunc(raw, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return nil, badRequest(typeInvalidFilter, "the filter holds a control character or invalid UTF-8")
 	}
-	expr, err := parseExpression(rewriteValuePaths(raw))
+	if nestingDepth(raw) > maxFilterDepth {
+		return nil, badRequest(typeInvalidFilter, "the filter nests deeper than %d", maxFilterDepth)
+	}
+	text, vps, err := extractValuePaths(raw)
 	if err != nil {
 		return nil, err
 	}
-	conds, err = s.compile(expr, nil)
+	ast, err := parseExpression(text)
 	if err != nil {
 		return nil, err
 	}
-	if len(conds) > maxFilterTerms {
+	c := &filterCompiler{s: s}
+	for _, vp := range vps {
+		inner, err := parseExpression(vp)
+		if err != nil {
+			return nil, err
+		}
+		c.vps = append(c.vps, inner)
+	}
+	x, err := c.compile(ast, nil)
+	if err != nil {
+		return nil, err
+	}
+	if c.terms > maxFilterTerms {
 		return nil, badRequest(typeInvalidFilter, "the filter has more than %d comparisons", maxFilterTerms)
 	}
-	return conds, nil
+	return x, nil
 }
 
 // parseExpression runs the filter parser, turning any failure (or panic of
@@ -65,219 +102,193 @@ func parseExpression(raw string) (expr filter.Expression, err error) {
 	return expr, nil
 }
 
-// compile flattens expr into conditions. elem is the multi-valued attribute
-// whose elements a value filter tests, or nil at the top level.
-func (s *resourceSchema) compile(expr filter.Expression, elem *attr) ([]cond, error) {
-	switch e := expr.(type) {
+// filterCompiler resolves a parsed filter against a schema.
+type filterCompiler struct {
+	s     *resourceSchema
+	vps   []filter.Expression // value filters taken out by extractValuePaths
+	terms int
+}
+
+// compile compiles e; elem is the multi-valued attribute whose elements a
+// value filter tests, or nil at the top level.
+func (c *filterCompiler) compile(e filter.Expression, elem *attr) (expr, error) {
+	switch e := e.(type) {
 	case *filter.LogicalExpression:
-		if !strings.EqualFold(string(e.Operator), string(filter.AND)) {
-			return nil, badRequest(typeInvalidFilter, "operator %q is not supported: use eq and and", e.Operator)
-		}
-		left, err := s.compile(e.Left, elem)
+		l, err := c.compile(e.Left, elem)
 		if err != nil {
 			return nil, err
 		}
-		right, err := s.compile(e.Right, elem)
+		r, err := c.compile(e.Right, elem)
 		if err != nil {
 			return nil, err
 		}
-		return append(left, right...), nil
-	case *filter.AttributeExpression:
-		c, err := s.compare(e, elem)
+		switch {
+		case strings.EqualFold(string(e.Operator), string(filter.AND)):
+			return flatten[andExpr](l, r), nil
+		case strings.EqualFold(string(e.Operator), string(filter.OR)):
+			return flatten[orExpr](l, r), nil
+		}
+		return nil, badRequest(typeInvalidFilter, "unknown logical operator %q", e.Operator)
+	case *filter.NotExpression:
+		x, err := c.compile(e.Expression, elem)
 		if err != nil {
 			return nil, err
 		}
-		return []cond{c}, nil
+		return notExpr{x}, nil
 	case *filter.ValuePath:
-		if elem != nil {
-			return nil, badRequest(typeInvalidFilter, "value filters cannot nest")
+		return c.valuePath(e.AttributePath, e.ValueFilter, elem)
+	case *filter.AttributeExpression:
+		if i, ok := placeholderIndex(e, len(c.vps)); ok {
+			p := e.AttributePath
+			p.SubAttribute = nil
+			return c.valuePath(p, c.vps[i], elem)
 		}
-		ext, a := s.lookup(e.AttributePath.URI(), e.AttributePath.AttributeName)
-		if a == nil || !a.multi || !a.complex() || e.AttributePath.SubAttribute != nil {
-			return nil, badRequest(typeInvalidFilter, "%s is not a multi-valued complex attribute", e.AttributePath)
-		}
-		inner, err := s.compile(e.ValueFilter, a)
-		if err != nil {
-			return nil, err
-		}
-		return []cond{{ext: ext, a: a, inner: inner}}, nil
+		return c.compare(e, elem)
 	}
-	return nil, badRequest(typeInvalidFilter, "only eq and and are supported")
+	return nil, badRequest(typeInvalidFilter, "the filter cannot be parsed")
+}
+
+// flatten joins two operands of the same logical operator into one list.
+func flatten[T andExpr | orExpr](l, r expr) T {
+	var out T
+	for _, x := range []expr{l, r} {
+		if same, ok := x.(T); ok {
+			out = append(out, same...)
+		} else {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// valuePath compiles attr[filter]: the elements of a multi-valued complex
+// attribute.
+func (c *filterCompiler) valuePath(p filter.AttributePath, inner filter.Expression, elem *attr) (expr, error) {
+	if elem != nil {
+		return nil, badRequest(typeInvalidFilter, "value filters cannot nest")
+	}
+	ext, a := c.s.lookupFilter(p.URI(), p.AttributeName)
+	if a == nil || !a.multi || !a.complex() || p.SubAttribute != nil {
+		return nil, badRequest(typeInvalidFilter, "%s is not a multi-valued complex attribute", p)
+	}
+	x, err := c.compile(inner, a)
+	if err != nil {
+		return nil, err
+	}
+	return anyExpr{ext: ext, a: a, x: x}, nil
 }
 
 // compare compiles one attribute comparison.
-func (s *resourceSchema) compare(e *filter.AttributeExpression, elem *attr) (cond, error) {
-	if !strings.EqualFold(string(e.Operator), string(filter.EQ)) {
-		return cond{}, badRequest(typeInvalidFilter, "operator %q is not supported: use eq and and", e.Operator)
+func (c *filterCompiler) compare(e *filter.AttributeExpression, elem *attr) (expr, error) {
+	c.terms++
+	op := filter.CompareOperator(strings.ToLower(string(e.Operator)))
+	if !knownOps[op] {
+		return nil, badRequest(typeInvalidFilter, "unknown operator %q", e.Operator)
 	}
 	p := e.AttributePath
-	var c cond
 	if elem != nil {
 		if p.URIPrefix != nil || p.SubAttribute != nil {
-			return cond{}, badRequest(typeInvalidFilter, "%s is not a sub-attribute of %s", p, elem.name)
+			return nil, badRequest(typeInvalidFilter, "%s is not a sub-attribute of %s", p, elem.name)
 		}
-		c.a = elem.sub(p.AttributeName)
-	} else {
-		c.ext, c.a = s.lookup(p.URI(), p.AttributeName)
+		a := elem.sub(p.AttributeName)
+		if a == nil {
+			return nil, badRequest(typeInvalidFilter, "unknown attribute %s.%s", elem.name, p.AttributeName)
+		}
+		return c.leaf(cmpExpr{a: a, op: op}, c.s.constant(elem, a), e.CompareValue)
 	}
-	if c.a == nil {
-		return cond{}, badRequest(typeInvalidFilter, "unknown attribute %s", p)
+	ext, a := c.s.lookupFilter(p.URI(), p.AttributeName)
+	if a == nil {
+		return nil, badRequest(typeInvalidFilter, "unknown attribute %s", p)
 	}
-	if c.a.complex() {
+	if !a.complex() {
+		if p.SubAttribute != nil {
+			return nil, badRequest(typeInvalidFilter, "%s has no sub-attributes", a.name)
+		}
+		return c.leaf(cmpExpr{ext: ext, a: a, op: op}, nil, e.CompareValue)
+	}
+	name := p.SubAttributeName()
+	if name == "" {
+		if op == filter.PR {
+			return cmpExpr{ext: ext, a: a, op: op}, nil // the attribute has a value
+		}
 		// A complex attribute without a sub-attribute is compared on its
 		// value (RFC 7644 3.4.2.2): members eq "<id>".
-		name := p.SubAttributeName()
-		if name == "" {
-			name = "value"
-		}
-		if c.sub = c.a.sub(name); c.sub == nil {
-			return cond{}, badRequest(typeInvalidFilter, "unknown attribute %s", p)
-		}
-	} else if p.SubAttribute != nil {
-		return cond{}, badRequest(typeInvalidFilter, "%s has no sub-attributes", c.a.name)
+		name = "value"
 	}
-	target := c.a
-	if c.sub != nil {
-		target = c.sub
+	sub := a.sub(name)
+	if sub == nil {
+		return nil, badRequest(typeInvalidFilter, "unknown attribute %s.%s", a.name, name)
 	}
-	v, err := compareValue(target, e.CompareValue)
+	if !a.multi {
+		return c.leaf(cmpExpr{ext: ext, a: a, sub: sub, op: op}, c.s.constant(a, sub), e.CompareValue)
+	}
+	x, err := c.leaf(cmpExpr{a: sub, op: op}, c.s.constant(a, sub), e.CompareValue)
 	if err != nil {
-		return cond{}, err
+		return nil, err
 	}
-	c.value = v
-	return c, nil
+	return anyExpr{ext: ext, a: a, x: x}, nil
 }
 
-// compareValue checks the literal of a comparison against the attribute's
-// type. The parser leaves string escapes as written; they are decoded here
-// with the JSON rules the grammar uses.
-func compareValue(a *attr, v any) (any, error) {
-	bad := badRequest(typeInvalidFilter, "%s cannot be compared with %v", a.name, v)
-	switch x := v.(type) {
-	case string:
-		if a.typ == "boolean" || a.typ == "integer" || a.typ == "decimal" {
-			return nil, bad
-		}
-		var s string
-		if err := json.Unmarshal([]byte(`"`+x+`"`), &s); err != nil {
-			return nil, badRequest(typeInvalidFilter, "a string in the filter has a bad escape")
-		}
-		if strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == utf8.RuneError }) {
-			return nil, badRequest(typeInvalidFilter, "the filter holds a control character or invalid UTF-8")
-		}
-		return s, nil
-	case bool:
-		if a.typ != "boolean" {
-			return nil, bad
+var knownOps = map[filter.CompareOperator]bool{
+	filter.EQ: true, filter.NE: true, filter.CO: true, filter.SW: true, filter.EW: true,
+	filter.GT: true, filter.GE: true, filter.LT: true, filter.LE: true, filter.PR: true,
+}
+
+// leaf finishes a comparison with its literal. konst is the value every
+// resource has for the attribute, if the schema fixes it.
+func (c *filterCompiler) leaf(x cmpExpr, konst *string, raw any) (expr, error) {
+	target := x.a
+	if x.sub != nil {
+		target = x.sub
+	}
+	if x.sub == nil && x.a.name == "primary" && x.a.typ == "boolean" {
+		return primary(x, raw)
+	}
+	if x.op == filter.PR {
+		if konst != nil {
+			return constExpr(true), nil
 		}
 		return x, nil
-	case int:
-		return numberValue(a, float64(x), bad)
-	case float64:
-		return numberValue(a, x, bad)
 	}
-	return nil, bad
+	if raw == nil { // null: "no value"
+		pr := x
+		pr.op = filter.PR
+		switch x.op {
+		case filter.EQ:
+			return notExpr{pr}, nil
+		case filter.NE:
+			return pr, nil
+		}
+		return nil, badRequest(typeInvalidFilter, "null can only be compared with eq and ne")
+	}
+	v, err := literal(target, x.op, raw)
+	if err != nil {
+		return nil, err
+	}
+	x.value = v
+	if konst != nil {
+		return constExpr(compareValue(target, x.op, *konst, v)), nil
+	}
+	return x, nil
 }
 
-func numberValue(a *attr, f float64, bad error) (any, error) {
-	if a.typ != "integer" && a.typ != "decimal" {
-		return nil, bad
+// primary compiles a comparison of the primary sub-attribute of an
+// element, which is false when it is not specified (RFC 7643 2.4): the
+// store keeps false for an e-mail that is not primary, the resource leaves
+// it out, and both must mean the same.
+func primary(x cmpExpr, raw any) (expr, error) {
+	isTrue := x
+	isTrue.op, isTrue.value = filter.EQ, true
+	want, ok := raw.(bool)
+	switch {
+	case x.op == filter.PR:
+		return constExpr(true), nil
+	case raw == nil && (x.op == filter.EQ || x.op == filter.NE):
+		return constExpr(x.op == filter.NE), nil // it always has a value
+	case !ok || x.op != filter.EQ && x.op != filter.NE:
+		return nil, badRequest(typeInvalidFilter, "primary (boolean) cannot be compared with %s %v", x.op, raw)
+	case want == (x.op == filter.EQ):
+		return isTrue, nil // eq true, ne false
 	}
-	return f, nil
-}
-
-// rewriteValuePaths turns `attr[filter].sub op value`, the form IdPs use
-// for e-mail lookups (emails[type eq "work"].value eq "x"), into the RFC 7644
-// grammar's `attr[filter and sub op value]`. It only moves tokens; the
-// result is parsed (and refused) like any other filter. (The grammar has no
-// parentheses inside brackets; without them the rewrite would change the
-// meaning of a filter with "or", which compile refuses anyway.)
-func rewriteValuePaths(raw string) string {
-	for range maxFilterTerms {
-		out, ok := rewriteOne(raw)
-		if !ok {
-			return raw
-		}
-		raw = out
-	}
-	return raw
-}
-
-func rewriteOne(raw string) (string, bool) {
-	open, inString := -1, false
-	for i := 0; i < len(raw); i++ {
-		switch ch := raw[i]; {
-		case inString && ch == '\\':
-			i++ // skip the escaped byte
-		case ch == '"':
-			inString = !inString
-		case inString:
-		case ch == '[':
-			open = i
-		case ch == ']' && open >= 0 && i+1 < len(raw) && raw[i+1] == '.':
-			sub, op, val, end, ok := comparisonAfter(raw, i+2)
-			if !ok {
-				return raw, false
-			}
-			cmp := sub + " " + op
-			if val != "" {
-				cmp += " " + val
-			}
-			return fmt.Sprintf("%s and %s]%s", raw[:i], cmp, raw[end:]), true
-		}
-	}
-	return raw, false
-}
-
-// comparisonAfter reads `sub op value` starting at i (just after the dot).
-func comparisonAfter(raw string, i int) (sub, op, val string, end int, ok bool) {
-	word := func(i int) (string, int) {
-		j := i
-		for j < len(raw) && (isNameChar(raw[j])) {
-			j++
-		}
-		return raw[i:j], j
-	}
-	space := func(i int) int {
-		for i < len(raw) && raw[i] == ' ' {
-			i++
-		}
-		return i
-	}
-	sub, i = word(i)
-	if sub == "" || i >= len(raw) || raw[i] != ' ' {
-		return "", "", "", 0, false
-	}
-	op, i = word(space(i))
-	if op == "" {
-		return "", "", "", 0, false
-	}
-	if strings.EqualFold(op, "pr") {
-		return sub, op, "", i, true
-	}
-	i = space(i)
-	if i < len(raw) && raw[i] == '"' {
-		j := i + 1
-		for ; j < len(raw) && raw[j] != '"'; j++ {
-			if raw[j] == '\\' {
-				j++
-			}
-		}
-		if j >= len(raw) {
-			return "", "", "", 0, false
-		}
-		return sub, op, raw[i : j+1], j + 1, true
-	}
-	j := i
-	for j < len(raw) && raw[j] != ' ' && raw[j] != ')' {
-		j++
-	}
-	if j == i {
-		return "", "", "", 0, false
-	}
-	return sub, op, raw[i:j], j, true
-}
-
-func isNameChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '$'
+	return notExpr{isTrue}, nil // eq false, ne true
 }

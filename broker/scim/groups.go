@@ -2,24 +2,20 @@ package scim
 
 import (
 	"context"
-	"errors"
 	"net/http"
 
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
-// withMembers reports whether a response lists members: Entra ID asks for
-// groups with excludedAttributes=members to avoid large payloads.
-func withMembers(req *request) bool {
-	return !parseProjection(req.URL.Query()).excludes("members")
-}
-
 func groupResponse(req *request, status int, g store.Group) *response {
-	m := renderGroup(g, req.base, withMembers(req))
+	// Entra ID asks for groups with excludedAttributes=members to avoid
+	// large payloads.
+	m := renderGroup(g, req.base, req.proj.wants("members"))
+	location := m["meta"].(map[string]any)["location"].(string) // before the projection may drop meta
 	return &response{
 		status:   status,
-		body:     parseProjection(req.URL.Query()).apply(m),
-		location: m["meta"].(map[string]any)["location"].(string),
+		body:     req.proj.apply(m),
+		location: location,
 		etag:     etag(g.Version),
 	}
 }
@@ -113,134 +109,51 @@ func (s *Server) deleteGroup(ctx context.Context, req *request) (*response, erro
 }
 
 func (s *Server) listGroups(ctx context.Context, req *request) (*response, error) {
-	q := req.URL.Query()
-	pg, err := parsePage(q)
+	return s.searchGroups(ctx, req, queryRequest(req.URL.Query()))
+}
+
+// searchGroups answers a list of groups, from GET /Groups or POST
+// /Groups/.search.
+func (s *Server) searchGroups(ctx context.Context, req *request, sr searchRequest) (*response, error) {
+	pl, err := groupSchema.plan(sr)
 	if err != nil {
 		return nil, err
 	}
-	var conds []cond
-	if f := q.Get("filter"); f != "" {
-		if conds, err = parseFilter(groupSchema, f); err != nil {
-			return nil, err
-		}
-	}
-	plan := planGroups(conds)
-	members := withMembers(req)
 	var (
-		total  int
-		groups []store.Group
+		total     int
+		resources []map[string]any
 	)
 	err = s.cfg.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		groups, total, err = plan.run(ctx, tx, pg, conds, members)
+		var err error
+		total, resources, err = groupPage(ctx, tx, req.base, pl, pl.page.offset(), pl.page.count)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	proj := parseProjection(q)
+	return &response{status: http.StatusOK, body: newList(total, pl.page.start, resources)}, nil
+}
+
+// groupPage counts the groups pl selects and renders up to limit of them
+// from offset on, loading members only if the response holds them.
+func groupPage(ctx context.Context, tx store.Tx, base string, pl listPlan, offset, limit int) (int, []map[string]any, error) {
+	q := store.GroupQuery{Filter: pl.filter, Sort: pl.sort}
+	total, err := tx.CountGroups(ctx, q)
+	if err != nil {
+		return 0, nil, listError("store.CountGroups", err)
+	}
+	if limit <= 0 || offset >= total {
+		return total, nil, nil
+	}
+	members := pl.proj.wants("members")
+	q.Offset, q.Limit, q.ExcludeMembers = offset, limit, !members
+	groups, err := tx.ListGroups(ctx, q)
+	if err != nil {
+		return 0, nil, listError("store.ListGroups", err)
+	}
 	resources := make([]map[string]any, 0, len(groups))
 	for _, g := range groups {
-		resources = append(resources, proj.apply(renderGroup(g, req.base, members)))
+		resources = append(resources, pl.proj.apply(renderGroup(g, base, members)))
 	}
-	return &response{status: http.StatusOK, body: newList(total, pg.start, resources)}, nil
-}
-
-// groupPlan is how a group filter is answered (see userPlan).
-type groupPlan struct {
-	q        store.GroupQuery
-	id       string
-	residual bool
-}
-
-func planGroups(conds []cond) groupPlan {
-	var p groupPlan
-	for _, c := range conds {
-		if !p.push(c) {
-			p.residual = true
-		}
-	}
-	if p.id != "" {
-		p.residual = true
-	}
-	return p
-}
-
-func (p *groupPlan) push(c cond) bool {
-	v, _ := c.value.(string)
-	set := func(dst *string) bool {
-		if *dst != "" || v == "" {
-			return false
-		}
-		*dst = v
-		return true
-	}
-	switch {
-	case c.inner != nil:
-		// members[value eq "<id>"]
-		if c.a.name != "members" || len(c.inner) != 1 || c.inner[0].a.name != "value" {
-			return false
-		}
-		v, _ = c.inner[0].value.(string)
-		return set(&p.q.Member)
-	case c.a.name == "members" && c.sub != nil && c.sub.name == "value":
-		return set(&p.q.Member)
-	case c.sub != nil:
-		return false
-	case c.a.name == "displayName":
-		return set(&p.q.DisplayName)
-	case c.a.name == "externalId":
-		return set(&p.q.ExternalID)
-	case c.a.name == "id":
-		return set(&p.id)
-	}
-	return false
-}
-
-// run returns the page of matching groups and the total count.
-func (p groupPlan) run(ctx context.Context, tx store.Tx, pg page, conds []cond, members bool) ([]store.Group, int, error) {
-	if !p.residual {
-		total, err := tx.CountGroups(ctx, p.q)
-		if err != nil || pg.count == 0 {
-			return nil, total, wrap("store.CountGroups", err)
-		}
-		q := p.q
-		q.Offset, q.Limit, q.ExcludeMembers = pg.offset(), pg.count, !members
-		groups, err := tx.ListGroups(ctx, q)
-		return groups, total, wrap("store.ListGroups", err)
-	}
-	var candidates []store.Group
-	if p.id != "" {
-		g, err := tx.GetGroup(ctx, p.id)
-		switch {
-		case err == nil:
-			candidates = []store.Group{g}
-		case !errors.Is(err, store.ErrNotFound):
-			return nil, 0, wrap("store.GetGroup", err)
-		}
-	} else {
-		q := p.q
-		q.Limit = maxScan + 1
-		groups, err := tx.ListGroups(ctx, q)
-		if err != nil {
-			return nil, 0, wrap("store.ListGroups", err)
-		}
-		if len(groups) > maxScan {
-			return nil, 0, errorf(http.StatusBadRequest, typeTooMany, "the filter needs more than %d groups examined", maxScan)
-		}
-		candidates = groups
-	}
-	var matched []store.Group
-	for _, g := range candidates {
-		if matchAll(renderGroup(g, "", true), conds) {
-			matched = append(matched, g)
-		}
-	}
-	from, to := pg.window(len(matched))
-	page := matched[from:to]
-	if !members {
-		for i := range page {
-			page[i].Members = nil
-		}
-	}
-	return page, len(matched), nil
+	return total, resources, nil
 }

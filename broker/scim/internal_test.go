@@ -1,26 +1,38 @@
 package scim
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/dataproc-iis/iis/events"
 )
 
-func TestRewriteValuePaths(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{`emails[type eq "work"].value eq "x"`, `emails[type eq "work" and value eq "x"]`},
-		{`emails[type eq "w]."].value eq "a\"b"`, `emails[type eq "w]." and value eq "a\"b"]`},
-		{`userName eq "a" and emails[type eq "work"].value eq "x"`, `userName eq "a" and emails[type eq "work" and value eq "x"]`},
-		{`emails[type eq "work"].value pr`, `emails[type eq "work" and value pr]`},
-		{`a[b eq 1].c eq 2 and d[e eq 3].f eq true`, `a[b eq 1 and c eq 2] and d[e eq 3 and f eq true]`},
-		{`userName eq "x[y].z eq 1"`, `userName eq "x[y].z eq 1"`},
-		{`emails[type eq "work"].`, `emails[type eq "work"].`},
-		{`emails[type eq "work"].value eq "unterminated`, `emails[type eq "work"].value eq "unterminated`},
-		{`emails[type eq "work"]`, `emails[type eq "work"]`},
+func TestExtractValuePaths(t *testing.T) {
+	tests := []struct {
+		in, want string
+		vps      []string
+	}{
+		{`emails[type eq "work"].value eq "x"`, `emails.iisValuePath0 pr`, []string{`(type eq "work") and value eq "x"`}},
+		{`emails[type eq "w]."].value eq "a\"b"`, `emails.iisValuePath0 pr`, []string{`(type eq "w].") and value eq "a\"b"`}},
+		{`userName eq "a" and emails[type eq "work"].value eq "x"`, `userName eq "a" and emails.iisValuePath0 pr`, []string{`(type eq "work") and value eq "x"`}},
+		{`emails[type eq "work"].value pr`, `emails.iisValuePath0 pr`, []string{`(type eq "work") and value pr`}},
+		{`a[b eq 1].c eq 2 and d[e eq 3 or f pr].g eq true`, `a.iisValuePath0 pr and d.iisValuePath1 pr`, []string{`(b eq 1) and c eq 2`, `(e eq 3 or f pr) and g eq true`}},
+		{`not(urn:x:2.0:User:emails[type eq "work"])`, `not(urn:x:2.0:User:emails.iisValuePath0 pr)`, []string{`type eq "work"`}},
+		{`userName eq "x[y].z eq 1"`, `userName eq "x[y].z eq 1"`, nil},
+		{`emails[type eq "work"]`, `emails.iisValuePath0 pr`, []string{`type eq "work"`}},
 	}
 	for _, tt := range tests {
-		if got := rewriteValuePaths(tt.in); got != tt.want {
-			t.Errorf("rewriteValuePaths(%q) = %q, want %q", tt.in, got, tt.want)
+		got, vps, err := extractValuePaths(tt.in)
+		if err != nil || got != tt.want || !slices.Equal(vps, tt.vps) {
+			t.Errorf("extractValuePaths(%q) = %q, %q, %v, want %q, %q", tt.in, got, vps, err, tt.want, tt.vps)
+		}
+	}
+	for _, in := range []string{
+		`emails[type eq "work"].`, `emails[type eq "work"].value eq "unterminated`, `emails[type eq "work"`,
+		`emails[type eq "work"]]`, `[type eq "work"]`, `emails[a[b eq 1]]`, `emails.iisValuePath0 pr`, `x IISVALUEPATH`,
+	} {
+		if got, vps, err := extractValuePaths(in); err == nil && !(len(vps) == 0 && got == in) {
+			t.Errorf("extractValuePaths(%q) = %q, %q, want an error or the filter unchanged", in, got, vps)
 		}
 	}
 }

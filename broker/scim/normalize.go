@@ -214,5 +214,10 @@ func coerceSimple(a *attr, v any) (any, bool, error) {
 	if x == "" {
 		return nil, false, nil // RFC 7643 2.5: unassigned
 	}
+	if strings.IndexByte(x, 0) >= 0 {
+		// No database column holds NUL, nor can PostgreSQL's jsonb, which
+		// the filters read.
+		return nil, false, badRequest(typeInvalidValue, "%s holds a NUL character", a.name)
+	}
 	return x, true, nil
 }

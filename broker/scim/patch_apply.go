@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"time"
+
+	filter "github.com/scim2/filter-parser/v2"
 )
 
 // set applies an add or a replace of value v to the target in m. Add on a
@@ -14,7 +17,7 @@ func (t target) set(m map[string]any, op string, v any) error {
 	defer dropEmpty(m, t.ext)
 	cur := c[t.a.name]
 	switch {
-	case t.conds != nil:
+	case t.x != nil:
 		return t.setFiltered(c, op, v)
 	case t.a.multi && t.sub == nil:
 		vals, _, err := coerce(t.a, v)
@@ -93,7 +96,7 @@ func (t target) setFiltered(c map[string]any, op string, v any) error {
 	matched := false
 	for i, el := range list {
 		obj, ok := el.(map[string]any)
-		if !ok || !matchAll(obj, t.conds) {
+		if !ok || !eval(t.x, obj) {
 			continue
 		}
 		matched = true
@@ -119,7 +122,7 @@ func (t target) setFiltered(c map[string]any, op string, v any) error {
 		}
 	}
 	if !matched {
-		seed, err := seedOf(t.conds)
+		seed, err := seedOf(t.x)
 		if err != nil {
 			return err
 		}
@@ -143,16 +146,24 @@ func (t target) setFiltered(c map[string]any, op string, v any) error {
 }
 
 // seedOf returns the element that a value filter of eq comparisons on
-// sub-attributes describes.
-func seedOf(conds []cond) (map[string]any, error) {
+// sub-attributes, joined by and, describes.
+func seedOf(x expr) (map[string]any, error) {
+	list, ok := x.(andExpr)
+	if !ok {
+		list = andExpr{x}
+	}
 	seed := map[string]any{}
-	for _, c := range conds {
-		if c.inner != nil || c.sub != nil {
+	for _, y := range list {
+		c, ok := y.(cmpExpr)
+		if !ok || c.op != filter.EQ || c.sub != nil {
 			return nil, badRequest(typeNoTarget, "the filter matches no value")
 		}
 		v := c.value
-		if f, ok := v.(float64); ok {
-			v = json.Number(jsonNumber(f))
+		switch x := v.(type) {
+		case float64:
+			v = json.Number(jsonNumber(x))
+		case time.Time:
+			v = x.UTC().Format(time.RFC3339Nano)
 		}
 		seed[c.a.name] = v
 	}
@@ -168,14 +179,14 @@ func (t target) remove(m map[string]any, v any) error {
 		return nil
 	}
 	defer dropEmpty(m, t.ext)
-	if t.a.required && t.sub == nil && t.conds == nil {
+	if t.a.required && t.sub == nil && t.x == nil {
 		return errorf(http.StatusBadRequest, typeMutability, "%s is required and cannot be removed", t.a.name)
 	}
 	cur := c[t.a.name]
 	switch {
-	case t.conds != nil || (t.a.multi && t.sub == nil && v != nil):
-		keep := func(obj map[string]any) bool { return !matchAll(obj, t.conds) }
-		if t.conds == nil {
+	case t.x != nil || (t.a.multi && t.sub == nil && v != nil):
+		keep := func(obj map[string]any) bool { return !eval(t.x, obj) }
+		if t.x == nil {
 			vals, _, err := coerce(t.a, v)
 			if err != nil {
 				return err

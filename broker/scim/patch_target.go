@@ -10,10 +10,10 @@ import (
 
 // target is what a PATCH path designates.
 type target struct {
-	ext   string // schema of a: "" for the core schema
-	a     *attr
-	sub   *attr  // a sub-attribute of a, or nil for a itself
-	conds []cond // value filter selecting elements of a multi-valued a; nil if none
+	ext string // schema of a: "" for the core schema
+	a   *attr
+	sub *attr // a sub-attribute of a, or nil for a itself
+	x   expr  // value filter selecting elements of a multi-valued a; nil if none
 }
 
 // errUnknownAttr is returned by resolve for a path outside the schemas.
@@ -39,11 +39,12 @@ func (s *resourceSchema) resolve(p *filter.Path) (target, error) {
 		if !t.a.multi || !t.a.complex() {
 			return t, badRequest(typeInvalidPath, "%s is not a multi-valued complex attribute", t.a.name)
 		}
-		conds, err := s.compile(p.ValueExpression, t.a)
+		c := &filterCompiler{s: s}
+		x, err := c.compile(p.ValueExpression, t.a)
 		if err != nil {
 			return t, err
 		}
-		t.conds = conds
+		t.x = x
 	}
 	if t.a.readOnly || (t.sub != nil && t.sub.readOnly) {
 		return t, errorf(http.StatusBadRequest, typeMutability, "%s is read-only", t.a.name)

@@ -10,6 +10,7 @@ import (
 const (
 	kindUsers     = "Users"
 	kindGroups    = "Groups"
+	kindRoot      = "root" // only POST /.search
 	kindDiscovery = "discovery"
 )
 
@@ -18,6 +19,7 @@ type route struct {
 	kind     string
 	id       string // resource id, "" for the collection
 	path     string // for discovery: the canonical path (/ResourceTypes/User)
+	search   bool   // .search (RFC 7644 3.4.3)
 	prefixed bool   // the request carried BasePath
 }
 
@@ -26,6 +28,10 @@ func (rt route) pattern() string {
 	switch {
 	case rt.kind == kindDiscovery:
 		return rt.path
+	case rt.kind == kindRoot:
+		return "/.search"
+	case rt.search:
+		return "/" + rt.kind + "/.search"
 	case rt.id != "":
 		return "/" + rt.kind + "/{id}"
 	}
@@ -64,13 +70,19 @@ func parseRoute(basePath, p string) (route, bool) {
 		rt.kind = kindUsers
 	case "groups":
 		rt.kind = kindGroups
+	case ".search":
+		rt.kind, rt.search = kindRoot, true
+		return rt, len(segs) == 1
 	default:
 		return rt, false
 	}
-	switch len(segs) {
-	case 1:
+	switch {
+	case len(segs) == 1:
 		return rt, true
-	case 2:
+	case len(segs) == 2 && segs[1] == ".search":
+		rt.search = true
+		return rt, true
+	case len(segs) == 2:
 		rt.id = segs[1]
 		return rt, validID(rt.id)
 	}

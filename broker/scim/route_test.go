@@ -51,8 +51,16 @@ func TestPathNormalisation(t *testing.T) {
 func TestDiscovery(t *testing.T) {
 	e := newEnv(t)
 	spc := e.must(http.StatusOK, "GET", "/scim/v2/ServiceProviderConfig", "")
-	if path(spc, "patch", "supported") != true || path(spc, "filter", "supported") != true || path(spc, "filter", "maxResults") != 200.0 ||
-		path(spc, "authenticationSchemes", 0, "type") != "oauthbearertoken" {
+	want := map[string]any{
+		"patch": true, "filter": true, "sort": true, "bulk": false, "changePassword": false, "etag": false,
+	}
+	for feature, supported := range want {
+		if path(spc, feature, "supported") != supported {
+			t.Errorf("ServiceProviderConfig %s.supported = %v, want %v", feature, path(spc, feature, "supported"), supported)
+		}
+	}
+	if path(spc, "filter", "maxResults") != 200.0 || path(spc, "authenticationSchemes", 0, "type") != "oauthbearertoken" ||
+		path(spc, "meta", "location") != base+"/ServiceProviderConfig" || path(spc, "schemas", 0) != "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig" {
 		t.Errorf("ServiceProviderConfig = %v", spc)
 	}
 	rts := e.must(http.StatusOK, "GET", "/scim/v2/ResourceTypes", "")

@@ -123,31 +123,53 @@ func common() []*attr {
 	}
 }
 
-// idsCaseExact makes the value of the references to resources (members,
-// groups) compare exactly, as ids do in the store.
-func idsCaseExact(attrs []*attr, names ...string) []*attr {
-	for _, a := range attrs {
-		for _, n := range names {
-			if a.name == n {
-				if v := a.sub("value"); v != nil {
-					v.caseExact = true
-				}
-			}
-		}
+// metaAttr is the meta attribute (RFC 7643 3.1) as filters, sorting and
+// attribute selection see it. It is not among a schema's attrs: it is never
+// written, so the PATCH engine and the normaliser do not know it.
+var metaAttr = &attr{name: "meta", typ: "complex", readOnly: true, subs: []*attr{
+	{name: "resourceType", typ: "string", caseExact: true, readOnly: true},
+	{name: "created", typ: "dateTime", readOnly: true},
+	{name: "lastModified", typ: "dateTime", readOnly: true},
+	{name: "location", typ: "reference", caseExact: true, readOnly: true},
+	{name: "version", typ: "string", caseExact: true, readOnly: true},
+}}
+
+// lookupFilter is lookup, with meta.
+func (s *resourceSchema) lookupFilter(uri, name string) (ext string, a *attr) {
+	if strings.EqualFold(name, metaAttr.name) && (uri == "" || strings.EqualFold(uri, s.urn)) {
+		return "", metaAttr
 	}
-	return attrs
+	return s.lookup(uri, name)
+}
+
+// constant returns the value that every resource has for the sub-attribute
+// sub of parent, if the endpoint fixes it: groups are direct, members are
+// users, and meta.resourceType is the type's name.
+func (s *resourceSchema) constant(parent, sub *attr) *string {
+	v := ""
+	switch {
+	case parent == metaAttr && sub.name == "resourceType":
+		v = s.name
+	case s.name == "User" && parent.name == "groups" && sub.name == "type":
+		v = "direct"
+	case s.name == "Group" && parent.name == "members" && sub.name == "type":
+		v = "User"
+	default:
+		return nil
+	}
+	return &v
 }
 
 var (
 	userSchema = &resourceSchema{
 		name:  "User",
 		urn:   userURN,
-		attrs: idsCaseExact(append(common(), fromElimity(schema.CoreUserSchema().Attributes)...), "groups"),
+		attrs: append(common(), fromElimity(schema.CoreUserSchema().Attributes)...),
 		exts:  []extension{{urn: enterpriseURN, attrs: fromElimity(schema.ExtensionEnterpriseUser().Attributes)}},
 	}
 	groupSchema = &resourceSchema{
 		name:  "Group",
 		urn:   groupURN,
-		attrs: idsCaseExact(append(common(), fromElimity(schema.CoreGroupSchema().Attributes)...), "members"),
+		attrs: append(common(), fromElimity(schema.CoreGroupSchema().Attributes)...),
 	}
 )

@@ -28,6 +28,7 @@ type handler func(context.Context, *request) (*response, error)
 type handlerKey struct {
 	kind, method string
 	item         bool // addresses one resource (/Users/{id})
+	search       bool // addresses .search
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -48,18 +49,21 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, auth: auth, limit: newLimiter(cfg.RateLimit, cfg.RateBurst), discovery: disc}
 	s.handlers = map[handlerKey]handler{
-		{kindUsers, http.MethodGet, false}:    s.listUsers,
-		{kindUsers, http.MethodPost, false}:   s.createUser,
-		{kindUsers, http.MethodGet, true}:     s.getUser,
-		{kindUsers, http.MethodPut, true}:     s.replaceUser,
-		{kindUsers, http.MethodPatch, true}:   s.patchUser,
-		{kindUsers, http.MethodDelete, true}:  s.deleteUser,
-		{kindGroups, http.MethodGet, false}:   s.listGroups,
-		{kindGroups, http.MethodPost, false}:  s.createGroup,
-		{kindGroups, http.MethodGet, true}:    s.getGroup,
-		{kindGroups, http.MethodPut, true}:    s.replaceGroup,
-		{kindGroups, http.MethodPatch, true}:  s.patchGroup,
-		{kindGroups, http.MethodDelete, true}: s.deleteGroup,
+		{kindUsers, http.MethodGet, false, false}:    s.listUsers,
+		{kindUsers, http.MethodPost, false, false}:   s.createUser,
+		{kindUsers, http.MethodPost, false, true}:    s.postSearchUsers,
+		{kindUsers, http.MethodGet, true, false}:     s.getUser,
+		{kindUsers, http.MethodPut, true, false}:     s.replaceUser,
+		{kindUsers, http.MethodPatch, true, false}:   s.patchUser,
+		{kindUsers, http.MethodDelete, true, false}:  s.deleteUser,
+		{kindGroups, http.MethodGet, false, false}:   s.listGroups,
+		{kindGroups, http.MethodPost, false, false}:  s.createGroup,
+		{kindGroups, http.MethodPost, false, true}:   s.postSearchGroups,
+		{kindGroups, http.MethodGet, true, false}:    s.getGroup,
+		{kindGroups, http.MethodPut, true, false}:    s.replaceGroup,
+		{kindGroups, http.MethodPatch, true, false}:  s.patchGroup,
+		{kindGroups, http.MethodDelete, true, false}: s.deleteGroup,
+		{kindRoot, http.MethodPost, false, true}:     s.postSearchRoot,
 	}
 	return s, nil
 }
@@ -73,6 +77,7 @@ type request struct {
 	base     string    // URL under which resources are located
 	object   map[string]any
 	ops      []patchOp
+	proj     projection // attributes and excludedAttributes of the query string
 }
 
 // ServeHTTP is the front layer: it recovers panics, authenticates,
@@ -106,7 +111,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	actor, e := s.auth.authenticate(ctx, r)
 	if e != nil {
 		challenge := `Bearer realm="scim"`
-		if r.Header.Get("Authorization") != "" {
+		if bearerToken(r) != "" {
+			// RFC 6750 3.1: an error code only when a bearer token was
+			// sent; not for Basic credentials or a bare "Bearer".
 			challenge += `, error="invalid_token"`
 		}
 		sw.Header().Set("WWW-Authenticate", challenge)
@@ -126,13 +133,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveDiscovery(sw, r, rt)
 		return
 	}
-	h := s.handlers[handlerKey{rt.kind, r.Method, rt.id != ""}]
+	h := s.handlers[handlerKey{rt.kind, r.Method, rt.id != "", rt.search}]
 	if h == nil {
 		writeError(sw, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed here", r.Method))
 		return
 	}
 	req := &request{Request: r, route: rt, actor: actor, received: received, base: s.baseURL(r, rt)}
 	if e := s.readBody(sw, req); e != nil {
+		writeError(sw, e)
+		return
+	}
+	// Read before any write, so that a bad one changes nothing.
+	if e := req.readProjection(); e != nil {
 		writeError(sw, e)
 		return
 	}
@@ -181,6 +193,19 @@ func (s *Server) readBody(w http.ResponseWriter, req *request) *scimError {
 	return asErrorOrNil(err)
 }
 
+// readProjection reads attributes and excludedAttributes from the query
+// string.
+func (req *request) readProjection() *scimError {
+	sch := userSchema
+	if req.route.kind == kindGroups {
+		sch = groupSchema
+	}
+	q := queryRequest(req.URL.Query())
+	var err error
+	req.proj, err = sch.parseProjection(q.attributes, q.excluded)
+	return asErrorOrNil(err)
+}
+
 func asErrorOrNil(err error) *scimError {
 	if err == nil {
 		return nil
@@ -193,6 +218,10 @@ func asErrorOrNil(err error) *scimError {
 func (s *Server) serveDiscovery(w http.ResponseWriter, r *http.Request, rt route) {
 	if r.Method != http.MethodGet {
 		writeError(w, errorf(http.StatusMethodNotAllowed, "", "%s is not allowed here", r.Method))
+		return
+	}
+	if rt.path == "/ServiceProviderConfig" {
+		(&response{status: http.StatusOK, body: serviceProviderConfig(s.baseURL(r, rt))}).write(w)
 		return
 	}
 	r2 := r.Clone(r.Context())

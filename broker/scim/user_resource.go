@@ -74,16 +74,21 @@ func userRow(m map[string]any) (store.User, error) {
 			return u, err
 		}
 	}
+	// An e-mail without an address is dropped from the resource too, so
+	// that what filters read (the e-mail table) is what clients see.
+	var kept []any
 	for _, el := range elements(m["emails"]) {
 		obj, _ := el.(map[string]any)
 		value, _ := obj["value"].(string)
 		if value == "" {
 			continue
 		}
+		kept = append(kept, el)
 		typ, _ := obj["type"].(string)
 		primary, _ := obj["primary"].(bool)
 		u.Emails = append(u.Emails, store.Email{Value: value, Type: typ, Primary: primary})
 	}
+	put(m, "emails", kept)
 	attrs, err := json.Marshal(m)
 	if err != nil {
 		return u, fmt.Errorf("json.Marshal(user): %w", err)

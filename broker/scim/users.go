@@ -9,17 +9,14 @@ import (
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
-// maxScan bounds the users or groups read to evaluate a filter the store
-// cannot answer alone; beyond it the filter is refused as tooMany.
-const maxScan = 10000
-
 // userResponse renders u for a response with the given status.
 func userResponse(req *request, status int, u store.User, groups []store.Group) *response {
 	m := renderUser(u, groups, req.base)
+	location := m["meta"].(map[string]any)["location"].(string) // before the projection may drop meta
 	return &response{
 		status:   status,
-		body:     parseProjection(req.URL.Query()).apply(m),
-		location: m["meta"].(map[string]any)["location"].(string),
+		body:     req.proj.apply(m),
+		location: location,
 		etag:     etag(u.Version),
 	}
 }
@@ -137,43 +134,57 @@ func (s *Server) deleteUser(ctx context.Context, req *request) (*response, error
 }
 
 func (s *Server) listUsers(ctx context.Context, req *request) (*response, error) {
-	q := req.URL.Query()
-	pg, err := parsePage(q)
+	return s.searchUsers(ctx, req, queryRequest(req.URL.Query()))
+}
+
+// searchUsers answers a list of users, from GET /Users or POST
+// /Users/.search.
+func (s *Server) searchUsers(ctx context.Context, req *request, sr searchRequest) (*response, error) {
+	pl, err := userSchema.plan(sr)
 	if err != nil {
 		return nil, err
 	}
-	var conds []cond
-	if f := q.Get("filter"); f != "" {
-		if conds, err = parseFilter(userSchema, f); err != nil {
-			return nil, err
-		}
-	}
-	plan := planUsers(conds)
 	var (
 		total     int
 		resources []map[string]any
 	)
 	err = s.cfg.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		users, n, err := plan.run(ctx, tx, pg, conds, req.base)
-		if err != nil {
-			return err
-		}
-		total, resources = n, make([]map[string]any, 0, len(users))
-		for _, u := range users {
-			groups, err := tx.GroupsOf(ctx, u.ID)
-			if err != nil {
-				return fmt.Errorf("store.GroupsOf: %w", err)
-			}
-			resources = append(resources, renderUser(u, groups, req.base))
-		}
-		return nil
+		var err error
+		total, resources, err = userPage(ctx, tx, req.base, pl, pl.page.offset(), pl.page.count)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	proj := parseProjection(q)
-	for _, m := range resources {
-		proj.apply(m)
+	return &response{status: http.StatusOK, body: newList(total, pl.page.start, resources)}, nil
+}
+
+// userPage counts the users pl selects and renders up to limit of them
+// from offset on.
+func userPage(ctx context.Context, tx store.Tx, base string, pl listPlan, offset, limit int) (int, []map[string]any, error) {
+	q := store.UserQuery{Filter: pl.filter, Sort: pl.sort}
+	total, err := tx.CountUsers(ctx, q)
+	if err != nil {
+		return 0, nil, listError("store.CountUsers", err)
 	}
-	return &response{status: http.StatusOK, body: newList(total, pg.start, resources)}, nil
+	if limit <= 0 || offset >= total {
+		return total, nil, nil
+	}
+	q.Offset, q.Limit = offset, limit
+	users, err := tx.ListUsers(ctx, q)
+	if err != nil {
+		return 0, nil, listError("store.ListUsers", err)
+	}
+	withGroups := pl.proj.wants("groups")
+	resources := make([]map[string]any, 0, len(users))
+	for _, u := range users {
+		var groups []store.Group
+		if withGroups {
+			if groups, err = tx.GroupsOf(ctx, u.ID); err != nil {
+				return 0, nil, fmt.Errorf("store.GroupsOf: %w", err)
+			}
+		}
+		resources = append(resources, pl.proj.apply(renderUser(u, groups, base)))
+	}
+	return total, resources, nil
 }

@@ -41,8 +41,12 @@ type UserQuery struct {
 	Email       string
 	EmailType   string // with Email: only addresses of this type
 	DisplayName string
-	Offset      int
-	Limit       int
+	// Filter, if set, must match too; Sort, if set, orders the list
+	// before Offset and Limit apply.
+	Filter Filter
+	Sort   *Sort
+	Offset int
+	Limit  int
 }
 
 // Group is a directory group as provisioned through SCIM.
@@ -62,6 +66,8 @@ type GroupQuery struct {
 	DisplayName    string
 	ExternalID     string
 	Member         string
+	Filter         Filter
+	Sort           *Sort
 	ExcludeMembers bool // leave Members nil (SCIM excludedAttributes=members)
 	Offset         int
 	Limit          int

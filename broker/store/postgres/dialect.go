@@ -34,6 +34,9 @@ func Dialect() sqlstore.Dialect {
 			version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
 		Classify:    classify,
 		MaxAttempts: 30,
+		Fold:        "lower",
+		Collate:     ` COLLATE "C"`,
+		JSON:        jsonDoc{},
 	}
 }
 

@@ -25,6 +25,8 @@ func Dialect() sqlstore.Dialect {
 		MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
 		Classify: classify,
+		Fold:     foldFunc,
+		JSON:     jsonDoc{},
 	}
 }
 

@@ -99,6 +99,9 @@ func Open(ctx context.Context, cfg Config) (*sqlstore.Store, error) {
 		"_busy_timeout": {fmt.Sprint(busy.Milliseconds())},
 		"_foreign_keys": {"1"},
 		"_synchronous":  {synchronous},
+		// LIKE compares case-sensitively, as on PostgreSQL: filters fold
+		// both sides themselves where an attribute is not caseExact.
+		"_pragma": {"case_sensitive_like(1)"},
 	}
 	write := cloneWith(params, "_journal_mode", "WAL", "_txlock", "immediate")
 	read := cloneWith(params, "_query_only", "1")

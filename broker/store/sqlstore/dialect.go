@@ -64,6 +64,16 @@ type Dialect struct {
 	// MaxAttempts bounds how many times Update runs fn when it fails with a
 	// ClassRetry error; 0 or 1 means no retry.
 	MaxAttempts int
+	// Fold is the SQL function that folds the case of a string for
+	// directory filters on values without a folded column ("lower").
+	Fold string
+	// Collate is appended to a string expression that is ordered, so that
+	// it orders by Unicode code point (` COLLATE "C"`); "" where that is
+	// the default.
+	Collate string
+	// JSON reads the SCIM resource a user row keeps as JSON, for filters
+	// and sorting on attributes without a column.
+	JSON JSON
 }
 
 // rebind rewrites ? placeholders for dialects with numbered parameters. The

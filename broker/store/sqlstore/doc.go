@@ -9,6 +9,11 @@
 // queries in one place is what makes the two backends behave the same; the
 // conformance suite in storetest checks that they do.
 //
+// Directory filters (store.Filter) are compiled into SQL here too, from
+// Exprs that carry their arguments with them; a dialect adds only how it
+// folds case, orders strings by code point, and reads JSON (the JSON
+// interface).
+//
 // Expected conflicts (a duplicate key, a stale version, a chain gap) are
 // detected without a failing statement, so a transaction stays usable after
 // the store returns ErrConflict or ErrNotFound, on PostgreSQL as on SQLite.

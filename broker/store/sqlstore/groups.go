@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"sort"
-	"strings"
 
 	"github.com/dataproc-iis/iis/broker/store"
 )
@@ -38,25 +37,28 @@ func (t *tx) getGroup(ctx context.Context, where, arg string) (store.Group, erro
 }
 
 // groupWhere builds the WHERE clause of q.
-func groupWhere(q store.GroupQuery) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+func (t *tx) groupWhere(q store.GroupQuery) (Expr, error) {
+	var conds []Expr
 	if q.DisplayName != "" {
-		add("display_name_key = ?", foldKey(q.DisplayName))
+		conds = append(conds, Cat("display_name_key = ", Arg(foldKey(q.DisplayName))))
 	}
 	if q.ExternalID != "" {
-		add("external_id = ?", q.ExternalID)
+		conds = append(conds, Cat("external_id = ", Arg(q.ExternalID)))
 	}
 	if q.Member != "" {
-		add("EXISTS (SELECT 1 FROM dir_members m WHERE m.group_id = dir_groups.id AND m.user_id = ?)", q.Member)
+		conds = append(conds, Cat("EXISTS (SELECT 1 FROM dir_members m WHERE m.group_id = dir_groups.id AND m.user_id = ", Arg(q.Member), ")"))
+	}
+	if q.Filter != nil {
+		f, err := compileFilter(t.d(), groupResource, q.Filter)
+		if err != nil {
+			return Expr{}, err
+		}
+		conds = append(conds, f)
 	}
 	if len(conds) == 0 {
-		return "1 = 1", nil
+		return SQL("1 = 1"), nil
 	}
-	return strings.Join(conds, " AND "), args
+	return join(conds, " AND "), nil
 }
 
 // ListGroups implements store.Directory.
@@ -64,16 +66,26 @@ func (t *tx) ListGroups(ctx context.Context, q store.GroupQuery) ([]store.Group,
 	if q.Offset < 0 {
 		return nil, invalid("ListGroups: negative offset %d", q.Offset)
 	}
-	where, args := groupWhere(q)
-	return t.listGroups(ctx, "SELECT "+groupCols+" FROM dir_groups WHERE "+where+" ORDER BY created_at, id LIMIT ? OFFSET ?",
-		append(args, limitArg(q.Limit), q.Offset), !q.ExcludeMembers)
+	where, err := t.groupWhere(q)
+	if err != nil {
+		return nil, err
+	}
+	order, err := compileOrder(t.d(), groupResource, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	e := Cat("SELECT "+groupCols+" FROM dir_groups WHERE ", where, order, " LIMIT ", Arg(limitArg(q.Limit)), " OFFSET ", Arg(q.Offset))
+	return t.listGroups(ctx, e.SQL, e.Args, !q.ExcludeMembers)
 }
 
 // CountGroups implements store.Directory.
 func (t *tx) CountGroups(ctx context.Context, q store.GroupQuery) (int, error) {
-	where, args := groupWhere(q)
+	where, err := t.groupWhere(q)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	_, err := t.queryRow(ctx, "sqlstore: CountGroups", "SELECT COUNT(*) FROM dir_groups WHERE "+where, args, &n)
+	_, err = t.queryRow(ctx, "sqlstore: CountGroups", "SELECT COUNT(*) FROM dir_groups WHERE "+where.SQL, where.Args, &n)
 	return n, err
 }
 

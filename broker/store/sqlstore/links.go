@@ -11,7 +11,7 @@ func (t *tx) FindUserByExternalID(ctx context.Context, externalID string) (store
 	if externalID == "" {
 		return store.User{}, notFound("user with an empty externalId")
 	}
-	us, err := t.listUsers(ctx, "external_id = ?", []any{externalID, 2}, " LIMIT ?")
+	us, err := t.listUsers(ctx, Expr{SQL: "external_id = ? ORDER BY created_at, id LIMIT ?", Args: []any{externalID, 2}})
 	switch {
 	case err != nil:
 		return store.User{}, err

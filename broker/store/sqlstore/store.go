@@ -30,7 +30,7 @@ func (c Config) Validate() error {
 	case c.DB == nil:
 		return errors.New("sqlstore: Config.DB is nil")
 	case c.Dialect.Name == "", c.Dialect.Migrations == nil, c.Dialect.Time == nil,
-		c.Dialect.MigrationsTable == "":
+		c.Dialect.MigrationsTable == "", c.Dialect.Fold == "", c.Dialect.JSON == nil:
 		return errors.New("sqlstore: Config.Dialect is incomplete")
 	}
 	return nil

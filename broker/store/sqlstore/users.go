@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"strings"
 
 	"github.com/dataproc-iis/iis/broker/store"
 )
@@ -33,7 +32,7 @@ func (t *tx) GetUserByName(ctx context.Context, userName string) (store.User, er
 }
 
 func (t *tx) getUser(ctx context.Context, where string, arg string) (store.User, error) {
-	us, err := t.listUsers(ctx, where, []any{arg}, "")
+	us, err := t.listUsers(ctx, Expr{SQL: where + " ORDER BY created_at, id", Args: []any{arg}})
 	if err != nil {
 		return store.User{}, err
 	}
@@ -66,34 +65,35 @@ func (t *tx) FindUserByEmail(ctx context.Context, email string) (store.User, err
 }
 
 // userWhere builds the WHERE clause of q.
-func userWhere(q store.UserQuery) (string, []any) {
-	var (
-		conds []string
-		args  []any
-	)
-	add := func(cond string, arg any) { conds = append(conds, cond); args = append(args, arg) }
+func (t *tx) userWhere(q store.UserQuery) (Expr, error) {
+	var conds []Expr
 	if q.UserName != "" {
-		add("user_name_key = ?", foldKey(q.UserName))
+		conds = append(conds, Cat("user_name_key = ", Arg(foldKey(q.UserName))))
 	}
 	if q.ExternalID != "" {
-		add("external_id = ?", q.ExternalID)
+		conds = append(conds, Cat("external_id = ", Arg(q.ExternalID)))
 	}
 	if q.DisplayName != "" {
-		add("display_name_key = ?", foldKey(q.DisplayName))
+		conds = append(conds, Cat("display_name_key = ", Arg(foldKey(q.DisplayName))))
 	}
 	if q.Email != "" {
-		cond := "EXISTS (SELECT 1 FROM dir_user_emails e WHERE e.user_id = dir_users.id AND e.value_key = ?"
-		args = append(args, foldKey(q.Email))
+		cond := Cat("EXISTS (SELECT 1 FROM dir_user_emails e WHERE e.user_id = dir_users.id AND e.value_key = ", Arg(foldKey(q.Email)))
 		if q.EmailType != "" {
-			cond += " AND e.type_key = ?"
-			args = append(args, foldKey(q.EmailType))
+			cond = Cat(cond, " AND e.type_key = ", Arg(foldKey(q.EmailType)))
 		}
-		conds = append(conds, cond+")")
+		conds = append(conds, Cat(cond, ")"))
+	}
+	if q.Filter != nil {
+		f, err := compileFilter(t.d(), userResource, q.Filter)
+		if err != nil {
+			return Expr{}, err
+		}
+		conds = append(conds, f)
 	}
 	if len(conds) == 0 {
-		return "1 = 1", nil
+		return SQL("1 = 1"), nil
 	}
-	return strings.Join(conds, " AND "), args
+	return join(conds, " AND "), nil
 }
 
 // ListUsers implements store.Directory.
@@ -101,23 +101,33 @@ func (t *tx) ListUsers(ctx context.Context, q store.UserQuery) ([]store.User, er
 	if q.Offset < 0 {
 		return nil, invalid("ListUsers: negative offset %d", q.Offset)
 	}
-	where, args := userWhere(q)
-	return t.listUsers(ctx, where, append(args, limitArg(q.Limit), q.Offset), " LIMIT ? OFFSET ?")
+	where, err := t.userWhere(q)
+	if err != nil {
+		return nil, err
+	}
+	order, err := compileOrder(t.d(), userResource, q.Sort)
+	if err != nil {
+		return nil, err
+	}
+	return t.listUsers(ctx, Cat(where, order, " LIMIT ", Arg(limitArg(q.Limit)), " OFFSET ", Arg(q.Offset)))
 }
 
 // CountUsers implements store.Directory.
 func (t *tx) CountUsers(ctx context.Context, q store.UserQuery) (int, error) {
-	where, args := userWhere(q)
+	where, err := t.userWhere(q)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	_, err := t.queryRow(ctx, "sqlstore: CountUsers", "SELECT COUNT(*) FROM dir_users WHERE "+where, args, &n)
+	_, err = t.queryRow(ctx, "sqlstore: CountUsers", "SELECT COUNT(*) FROM dir_users WHERE "+where.SQL, where.Args, &n)
 	return n, err
 }
 
-// listUsers returns the users matching where, in the stable order, with
-// their e-mail addresses.
-func (t *tx) listUsers(ctx context.Context, where string, args []any, limit string) ([]store.User, error) {
+// listUsers returns the users matching where (a WHERE condition followed by
+// ORDER BY and LIMIT clauses), with their e-mail addresses.
+func (t *tx) listUsers(ctx context.Context, where Expr) ([]store.User, error) {
 	const op = "sqlstore: list users"
-	rows, err := t.query(ctx, op, "SELECT "+userCols+" FROM dir_users WHERE "+where+" ORDER BY created_at, id"+limit, args...)
+	rows, err := t.query(ctx, op, "SELECT "+userCols+" FROM dir_users WHERE "+where.SQL, where.Args...)
 	if err != nil {
 		return nil, err
 	}

@@ -36,33 +36,50 @@ func (h *Handler) claimLease() time.Duration {
 	return defaultClaimLease
 }
 
+// mintClaim is a delivery's claim on minting its request's credential.
+type mintClaim struct {
+	key, holder string
+	stop        func()
+	released    bool // released in the transaction that recorded the job
+}
+
 // claimMint makes this delivery the only one that mints and submits for
 // the request. Minting is an effect: two deliveries of one event at once
 // (a publisher that sent it twice, a redelivery racing a slow worker) must
 // not mint two credentials. The claim is taken in the transaction that
-// re-checks the principal, renewed while the delivery works, and expires if
-// its worker dies. A delivery that finds it taken waits until the holder
+// re-checks the principal and finds no job recorded, renewed while the
+// delivery works, released when its job is recorded, and expires if its
+// worker dies. A delivery that finds it taken waits until the holder
 // records the job (errFinished) or its claim lapses.
-func (h *Handler) claimMint(ctx context.Context, e event.Event, d store.Decision) (release func(), err error) {
-	key := "mint\x00" + d.RequestKey
-	holder := newHolder()
+func (h *Handler) claimMint(ctx context.Context, e event.Event, d store.Decision) (*mintClaim, error) {
+	c := &mintClaim{key: "mint\x00" + d.RequestKey, holder: newHolder()}
 	deadline := h.now().Add(claimWait)
 	pause := 20 * time.Millisecond
 	for {
-		var got bool
+		var got, done bool
 		err := h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+			got, done = false, false
 			if err := h.entitled(ctx, tx, d); err != nil {
 				return err
 			}
+			if _, err := tx.GetJob(ctx, e.ID()); err == nil {
+				done = true // recorded by a delivery that held the claim before
+				return nil
+			} else if !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
 			var err error
-			got, err = tx.ClaimEffect(ctx, key, holder, h.now(), h.claimLease())
+			got, err = tx.ClaimEffect(ctx, c.key, c.holder, h.now(), h.claimLease())
 			return err
 		})
-		if err != nil || got {
-			if got {
-				return h.renew(ctx, key, holder), nil
-			}
+		switch {
+		case err != nil:
 			return nil, err
+		case done:
+			return nil, errFinished
+		case got:
+			c.stop = h.renew(ctx, c.key, c.holder)
+			return c, nil
 		}
 		if done, err := h.finished(ctx, e.ID(), d); done || err != nil {
 			if err == nil {
@@ -79,6 +96,21 @@ func (h *Handler) claimMint(ctx context.Context, e event.Event, d store.Decision
 		case <-time.After(pause):
 		}
 		pause = min(2*pause, time.Second)
+	}
+}
+
+// done stops renewing the claim and releases it unless the job's record
+// did.
+func (h *Handler) doneMint(ctx context.Context, c *mintClaim) {
+	c.stop()
+	if c.released {
+		return
+	}
+	err := h.Store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
+		return tx.ReleaseEffect(ctx, c.key, c.holder)
+	})
+	if err != nil { // it expires on its own
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("releasing the mint claim failed")
 	}
 }
 
@@ -101,7 +133,7 @@ func (h *Handler) finished(ctx context.Context, requestID string, d store.Decisi
 }
 
 // renew keeps the claim while the delivery works and returns the function
-// that stops renewing and releases it.
+// that stops renewing.
 func (h *Handler) renew(ctx context.Context, key, holder string) func() {
 	stop, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
@@ -126,12 +158,6 @@ func (h *Handler) renew(ctx context.Context, key, holder string) func() {
 	return func() {
 		close(stop)
 		<-stopped
-		err := h.Store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
-			return tx.ReleaseEffect(ctx, key, holder)
-		})
-		if err != nil { // it expires on its own
-			zerolog.Ctx(ctx).Warn().Err(err).Msg("releasing the mint claim failed")
-		}
 	}
 }
 

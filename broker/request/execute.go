@@ -31,7 +31,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		}
 		return err
 	}
-	release, err := h.claimMint(ctx, e, d)
+	claim, err := h.claimMint(ctx, e, d)
 	switch {
 	case errors.Is(err, errFinished):
 		return nil // a concurrent delivery minted, submitted and recorded it
@@ -40,12 +40,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 	case err != nil:
 		return err
 	}
-	defer release()
-	// A claim taken after the holder died: it may have recorded the job
-	// just before (the claim is released after the record).
-	if _, done, err := h.submitted(ctx, e.ID(), d); done || err != nil {
-		return err
-	}
+	defer h.doneMint(ctx, claim)
 	cred, err := h.Minter.Mint(ctx, d.ServiceAccount, d.CredentialLifetime)
 	if err != nil {
 		return err
@@ -100,7 +95,7 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		}
 		return err
 	}
-	return h.recordJob(ctx, e, d, sub, req.Target.Cluster, cred.ServiceAccount, issued.ID())
+	return h.recordJob(ctx, e, d, sub, req.Target.Cluster, cred.ServiceAccount, issued.ID(), claim)
 }
 
 // submitted returns the job a previous delivery recorded, if any, and
@@ -128,7 +123,7 @@ func (h *Handler) submitted(ctx context.Context, requestID string, d store.Decis
 	return job, done, err
 }
 
-func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa, credEvent string) error {
+func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa, credEvent string, claim *mintClaim) error {
 	job := watch.WithSubmission(store.Job{
 		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, UserID: d.UserID, Role: d.Role, ServiceAccount: sa,
 		State: "PENDING", NextPollAt: h.now(),
@@ -140,6 +135,11 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 	job.LastEventID = ev.ID()
 	locked := false
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		// Recorded: the claim has done its work (released with the record,
+		// so that no delivery can find the claim free and the job missing).
+		if err := tx.ReleaseEffect(ctx, claim.key, claim.holder); err != nil {
+			return err
+		}
 		if _, err := tx.GetJob(ctx, e.ID()); err == nil {
 			return nil // a concurrent delivery recorded it
 		}
@@ -154,6 +154,7 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 	if err != nil {
 		return err
 	}
+	claim.released = true
 	h.wake()
 	zerolog.Ctx(ctx).Info().Str("resource", sub.Resource).Msg("job submitted")
 	if locked {

@@ -10,6 +10,8 @@ func TestFactsRedactSecretProperties(t *testing.T) {
 		"spark.datasource.jdbc.password":              "hunter2",
 		"spark.executor.instances":                    "4",
 		"spark.hadoop.google.cloud.auth.keyfile.path": "/etc/key.json",
+		"spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net": "azure-key",
+		"spark.hadoop.fs.azure.sas.container.acct.blob.core.windows.net": "sas",
 	}
 	got := r.Facts().Job.Properties
 	for k, want := range map[string]string{
@@ -18,6 +20,8 @@ func TestFactsRedactSecretProperties(t *testing.T) {
 		"spark.datasource.jdbc.password":              Redacted,
 		"spark.executor.instances":                    "4",
 		"spark.hadoop.google.cloud.auth.keyfile.path": Redacted,
+		"spark.hadoop.fs.azure.account.key.acct.dfs.core.windows.net": Redacted,
+		"spark.hadoop.fs.azure.sas.container.acct.blob.core.windows.net": Redacted,
 	} {
 		if got[k] != want {
 			t.Errorf("Facts().Job.Properties[%q] = %q, want %q", k, got[k], want)

@@ -35,8 +35,10 @@ type backend struct {
 	drain   func(ctx context.Context) (int, error)
 	log     zerolog.Logger
 	watcher *watch.Watcher // nil unless the pipeline executes jobs
-	// topology names the topics whose messages HandleMessage accepts.
+	// topology and project name the topics whose messages HandleMessage
+	// accepts ("" project: any).
 	topology transport.Topology
+	project  string
 }
 
 var (
@@ -88,7 +90,7 @@ func current(ctx context.Context) (*backend, error) {
 		c.Close()
 		return nil, err
 	}
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), topology: cfg.Topology}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), topology: cfg.Topology, project: c.Project()}
 	return cur, nil
 }
 

@@ -62,8 +62,12 @@ func HandleMessage(ctx context.Context, ce cloudevents.Event) error {
 // the reverse.
 func (b *backend) channel(source string) string {
 	i := strings.LastIndex(source, "/topics/")
-	if i < 0 || !strings.HasPrefix(source, "//pubsub.googleapis.com/projects/") {
+	const prefix = "//pubsub.googleapis.com/projects/"
+	if i < len(prefix) || !strings.HasPrefix(source, prefix) {
 		return ""
+	}
+	if b.project != "" && source[len(prefix):i] != b.project {
+		return "" // a topic of the same name in another project
 	}
 	switch source[i+len("/topics/"):] {
 	case b.topology.Requests:

@@ -116,6 +116,14 @@ func (s *Submitter) Cancel(ctx context.Context, c Caller, sub Submission) error 
 			return &fault.Error{Kind: fault.Permanent, Reason: ReasonEnded, Err: &EndedError{State: state}}
 		}
 	}
+	if err == nil && sub.Kind == KindBatch {
+		// A batch's cancel goes to its long-running operation, and
+		// google.longrunning may accept the cancel of an operation that is
+		// already done: ask the batch whether it had ended on its own.
+		if state, ended, _, serr := s.State(ctx, c, sub); serr == nil && ended && state != StateCancelled {
+			return &fault.Error{Kind: fault.Permanent, Reason: ReasonEnded, Err: &EndedError{State: state}}
+		}
+	}
 	return classify(err)
 }
 

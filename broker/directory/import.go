@@ -88,11 +88,17 @@ type ImportOptions struct {
 	// Replace makes each group named in the file hold exactly the users
 	// that list it (removing the others); by default they are added.
 	Replace bool
+	// IdentityTopic and AuditTopic receive the identity events of what the
+	// import takes away (a user set inactive, members removed), as SCIM's
+	// changes do; defaults iis-identity and iis-audit. Source is their
+	// CloudEvents source.
+	IdentityTopic, AuditTopic, Source string
 }
 
 // Report says what an import changed.
 type Report struct {
 	UsersCreated, UsersUpdated []string
+	UsersDeactivated           []string // locked, and reported to the leaver cascade
 	GroupsCreated              []string
 	MembersAdded               map[string][]string // group -> user names
 	MembersRemoved             map[string][]string // group -> user names (Replace only)
@@ -109,6 +115,7 @@ func (r Report) Changes() []string {
 	}
 	add("created user", r.UsersCreated)
 	add("updated user", r.UsersUpdated)
+	add("deactivated and locked (the leaver cascade runs)", r.UsersDeactivated)
 	add("created group", r.GroupsCreated)
 	for _, g := range sortedKeys(r.MembersAdded) {
 		add("added to "+g+":", r.MembersAdded[g])
@@ -133,7 +140,7 @@ func Import(ctx context.Context, st store.Store, f File, opts ImportOptions) (Re
 		members := map[string][]string{}
 		names := map[string]string{} // user id -> name
 		for _, fu := range f.Users {
-			u, err := putFileUser(ctx, tx, fu, &r)
+			u, err := putFileUser(ctx, tx, fu, opts, &r)
 			if err != nil {
 				return fmt.Errorf("user %s: %w", fu.UserName, err)
 			}
@@ -142,13 +149,18 @@ func Import(ctx context.Context, st store.Store, f File, opts ImportOptions) (Re
 				members[g] = append(members[g], u.ID)
 			}
 			for _, id := range fu.Identities {
-				if cur, err := tx.FindUserByIdentity(ctx, id.Issuer, id.Subject); err == nil && cur.ID == u.ID {
+				cur, err := tx.FindUserByIdentity(ctx, id.Issuer, id.Subject)
+				if err == nil && cur.ID == u.ID {
 					continue // linked already
 				}
 				if err := tx.LinkIdentity(ctx, id.Issuer, id.Subject, u.ID); err != nil {
 					return fmt.Errorf("user %s: identity %s#%s: %w", fu.UserName, id.Issuer, id.Subject, err)
 				}
-				r.IdentitiesLinked = append(r.IdentitiesLinked, id.Issuer+"#"+id.Subject+" -> "+u.UserName)
+				line := id.Issuer + "#" + id.Subject + " -> " + u.UserName
+				if err == nil {
+					line += " (moved from " + cur.UserName + ")"
+				}
+				r.IdentitiesLinked = append(r.IdentitiesLinked, line)
 			}
 		}
 		for _, name := range sortedKeys(members) {
@@ -161,7 +173,7 @@ func Import(ctx context.Context, st store.Store, f File, opts ImportOptions) (Re
 	return r, err
 }
 
-func putFileUser(ctx context.Context, tx store.Tx, fu FileUser, r *Report) (store.User, error) {
+func putFileUser(ctx context.Context, tx store.Tx, fu FileUser, opts ImportOptions, r *Report) (store.User, error) {
 	name := strings.TrimSpace(fu.UserName)
 	u, err := tx.GetUserByName(ctx, name)
 	created := errors.Is(err, store.ErrNotFound)
@@ -181,13 +193,21 @@ func putFileUser(ctx context.Context, tx store.Tx, fu FileUser, r *Report) (stor
 	if !created && sameUser(old, u) {
 		return old, nil
 	}
+	if created && !u.Active {
+		u.Locked, u.LockReason = true, lockImport // created inactive: created locked, as SCIM does
+	}
 	if u, err = tx.PutUser(ctx, u); err != nil {
 		return u, err
 	}
 	if created {
 		r.UsersCreated = append(r.UsersCreated, u.UserName)
-	} else {
-		r.UsersUpdated = append(r.UsersUpdated, u.UserName)
+		return u, nil
+	}
+	r.UsersUpdated = append(r.UsersUpdated, u.UserName)
+	if old.Active && !u.Active {
+		// A leaver: locked and reported, so that the cascade runs.
+		r.UsersDeactivated = append(r.UsersDeactivated, u.UserName)
+		return u, opts.deactivated(ctx, tx, u)
 	}
 	return u, nil
 }
@@ -221,6 +241,9 @@ func importGroup(ctx context.Context, tx store.Tx, name string, ids []string, na
 	}
 	for _, id := range removed {
 		r.MembersRemoved[name] = append(r.MembersRemoved[name], nameOf(ctx, tx, id, names))
+	}
+	if err := opts.removed(ctx, tx, g, removed, names); err != nil { // movers: the cascade re-checks their grants
+		return err
 	}
 	slices.Sort(r.MembersAdded[name])
 	slices.Sort(r.MembersRemoved[name])

@@ -107,9 +107,11 @@ func (is *issuer) keysFor(ctx context.Context, t *token) ([]*verifyKey, error) {
 		}
 		fresh, err := is.refresh(ctx)
 		switch {
-		case errors.Is(err, errRateLimited) && issuedBefore(t, ks.fetched.Add(-is.cfg.ClockSkew)):
-			// The key set was fetched after the token was issued, and IdPs
-			// publish a key before they sign with it: it is not a new key.
+		case errors.Is(err, errRateLimited) && !issuedSince(t, ks.fetched.Add(-is.cfg.ClockSkew)):
+			// Issued before the key set was fetched (IdPs publish a key
+			// before they sign with it), or saying nothing of when: it is
+			// not a key rotated in since. Refused, not retried, so that a
+			// spray of forged key ids cannot be redelivered many times.
 			return nil, fault.Permanentf(ReasonUnknownKey, "no key %q in the key set of %s, fetched after the token was issued", kid, is.cfg.URL)
 		case errors.Is(err, errRateLimited):
 			// Not permanent: the key may have been rotated in since the
@@ -136,10 +138,10 @@ func (is *issuer) keysFor(ctx context.Context, t *token) ([]*verifyKey, error) {
 	return fit, nil
 }
 
-// issuedBefore reports whether the token's iat is before at.
-func issuedBefore(t *token, at time.Time) bool {
+// issuedSince reports whether the token has an iat that is not before at.
+func issuedSince(t *token, at time.Time) bool {
 	iat, ok, err := t.time("iat")
-	return err == nil && ok && iat.Before(at)
+	return err == nil && ok && !iat.Before(at)
 }
 
 // hasKey reports whether the current key set still holds kid (a cached

@@ -256,6 +256,12 @@ func TestUnknownKeyRefreshIsRateLimited(t *testing.T) {
 	if got := ti.jwksHits.Load(); got != 2 {
 		t.Errorf("JWKS fetches after 50 unknown key ids = %d, want 2 (initial + one refresh)", got)
 	}
+	// Without an iat a token cannot say it was issued after the fetch: it
+	// is refused, not retried (a forged spray is not redelivered).
+	noIAT := sign(t, map[string]any{"alg": "RS256", "kid": "spray-no-iat"}, with(ti.claims(t0), "iat", nil), k.attacker)
+	if _, err := v.Verify(context.Background(), noIAT); fault.ReasonOf(err) != ReasonUnknownKey || !fault.IsPermanent(err) {
+		t.Errorf("Verify(random kid, no iat) while rate limited = %v, want permanent %s", err, ReasonUnknownKey)
+	}
 
 	// A key rotated in while the allowance is spent is not refused for
 	// good: the token is retried, and verifies after the next refresh.

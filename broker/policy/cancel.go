@@ -8,14 +8,28 @@ import (
 )
 
 // CancelRequest asks whether Principal may cancel a job owned by Owner (the
-// owner's principal id) running on Target. Justification is the reason the
-// canceller gave: a role with justification_required needs one.
+// owner's principal id) running on Target. When both OwnerUserID and UserID
+// (the directory user ids of the owner and of the principal) are set, they
+// decide who owns the job, not the names: a user renamed by the IdP keeps
+// their jobs, and whoever takes the old name does not get them.
+// Justification is the reason the canceller gave: a role with
+// justification_required needs one.
 type CancelRequest struct {
 	Principal     Principal
+	UserID        string
 	Owner         string
+	OwnerUserID   string
 	Target        Target
 	Justification string
 	Time          time.Time
+}
+
+// owns reports whether the request's principal owns the job.
+func (req CancelRequest) owns() bool {
+	if req.UserID != "" && req.OwnerUserID != "" {
+		return req.UserID == req.OwnerUserID
+	}
+	return req.Principal.ID != "" && strings.EqualFold(req.Principal.ID, req.Owner)
 }
 
 // Reason codes of cancel decisions.
@@ -39,7 +53,7 @@ func (p *Policy) EvaluateCancel(req CancelRequest) Decision {
 	d := Decision{Version: p.version, Input: snapshot(&e.req)}
 	d.Input["cancel_owner"] = req.Owner
 	pr := &e.req.Principal
-	if pr.ID != "" && strings.EqualFold(pr.ID, req.Owner) {
+	if req.owns() {
 		d.Allowed = true
 		d.Reasons = []Reason{{Code: CodeCancelOwner, Message: "the principal owns the job"}}
 		return d

@@ -217,6 +217,10 @@ func TestEvaluateCancel(t *testing.T) {
 		want outcome
 	}{
 		{"owner", CancelRequest{Principal: dana, Owner: "DANA@example.com", Target: target}, outcome{Allowed: true, Codes: []string{":cancel_owner"}}},
+		{"owner renamed since: the user id decides", CancelRequest{Principal: human("dana.new@example.com", "data-eng"), UserID: "u-4",
+			Owner: "dana@example.com", OwnerUserID: "u-4", Target: target}, outcome{Allowed: true, Codes: []string{":cancel_owner"}}},
+		{"another user with the owner's old name", CancelRequest{Principal: dana, UserID: "u-9",
+			Owner: "dana@example.com", OwnerUserID: "u-4", Target: target}, outcome{Codes: []string{":cancel_not_allowed"}}},
 		{"role may cancel others", CancelRequest{Principal: alice, Owner: "dana@example.com", Target: target, Justification: "INC-42: runaway job"},
 			outcome{Allowed: true, Role: "oncall", Binding: "user:alice@example.com", Codes: []string{"oncall:cancel_by_role"}}},
 		{"role needs a justification", CancelRequest{Principal: alice, Owner: "dana@example.com", Target: target, Justification: "  "},

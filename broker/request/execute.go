@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/rs/zerolog"
@@ -60,6 +61,12 @@ func (h *Handler) execute(ctx context.Context, e event.Event, req events.JobRequ
 		// The grant is recorded, and the principal re-checked, in the same
 		// transaction: a leaver locked since the decision stops here.
 		if err := h.entitled(ctx, tx, d); err != nil {
+			return err
+		}
+		// A retry after a failed submit mints anew (the token was never
+		// stored): the earlier grant of the request is closed, so that a
+		// request holds one open grant.
+		if err := supersede(ctx, tx, e.ID(), h.now()); err != nil {
 			return err
 		}
 		err := tx.PutGrant(ctx, store.Grant{
@@ -159,6 +166,23 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 	zerolog.Ctx(ctx).Info().Str("resource", sub.Resource).Msg("job submitted")
 	if locked {
 		return h.cancelLocked(ctx, e, job)
+	}
+	return nil
+}
+
+// supersede closes the open grants of a request before a new one is
+// recorded for it.
+func supersede(ctx context.Context, tx store.Tx, requestID string, at time.Time) error {
+	gs, err := tx.GrantsByRequest(ctx, requestID)
+	if err != nil {
+		return err
+	}
+	for _, g := range gs {
+		if g.RevokedAt == nil {
+			if _, err := tx.RevokeGrant(ctx, g.ID, "superseded by the credential of a retry", at); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -130,3 +130,16 @@ func TestForgedLeaverRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestImportDeactivationCascades: a directory import that sets a user
+// inactive runs the leaver cascade as a SCIM deactivation does.
+func TestImportDeactivationCascades(t *testing.T) {
+	env, stack := start(t, hourLong)
+	req := running(t, env, stack.Token("erin@example.com"))
+	env.ImportDirectory("users:\n  - {user_name: erin@example.com, emails: [erin@example.com], active: false}\n")
+	var got []event.Event
+	rev := revocation(t, env, req.ID(), &got)
+	if acts := cancelActions(rev); acts != events.ActionSucceeded {
+		t.Errorf("cascade cancels = %q, want erin's job cancelled: %+v", acts, rev.Actions)
+	}
+}

@@ -113,15 +113,11 @@ func (h *Handler) recordEnded(ctx context.Context, tx store.Tx, j store.Job, gra
 // submitted is the job.submitted of an unrecorded workload, caused by the
 // credential.issued of its request's grant.
 func (h *Handler) submitted(j store.Job, grants []store.Grant) (event.Event, error) {
-	cause := ""
+	cause := j.RequestID // a grant from before the broker kept its event's id
 	for _, g := range grants {
 		if g.RequestID == j.RequestID && g.EventID != "" {
 			cause = g.EventID
 		}
 	}
-	opts := []events.Option{events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID)}
-	if cause != "" {
-		opts = append(opts, events.WithCausationID(cause))
-	}
-	return watch.Submitted(h.Source, j, opts...)
+	return watch.Submitted(h.Source, j, events.WithRequestID(j.RequestID), events.WithSubject(j.RequestID), events.WithCausationID(cause))
 }

@@ -1,6 +1,7 @@
 package watch
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -196,7 +197,8 @@ func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
 }
 
 // changeEvent is the job.state_changed from the stored job cur to state,
-// caused by the previous event of the job's trail.
+// caused by the previous event of the job's trail (by the request itself
+// for a job recorded before the broker kept that id).
 func (w *Watcher) changeEvent(cur store.Job, state string, ended bool, detail string) (event.Event, error) {
 	if cur.State == "CANCELLING" && ended && state != "CANCELLED" {
 		// The cancel was accepted but did not take effect in time: say so,
@@ -206,7 +208,7 @@ func (w *Watcher) changeEvent(cur store.Job, state string, ended bool, detail st
 	return events.NewJobStateChanged(w.cfg.Source, events.StateChange{
 		RequestID: cur.RequestID, Resource: cur.Resource, PreviousState: cur.State, State: state,
 		Detail: truncate(detail, 1024), Ended: ended,
-	}, events.WithRequestID(cur.RequestID), events.WithSubject(cur.RequestID), events.WithCausationID(cur.LastEventID))
+	}, events.WithRequestID(cur.RequestID), events.WithSubject(cur.RequestID), events.WithCausationID(cmp.Or(cur.LastEventID, cur.RequestID)))
 }
 
 // reschedule keeps the job's state and pushes its next poll out

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/store/storeopen"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/internal/devstack"
 )
@@ -18,7 +19,7 @@ import (
 func joinCommand(s devSettings, cfg service.Config, stack *devstack.Stack) []string {
 	args := []string{"serve",
 		"-pubsub-emulator", s.Emulator,
-		"-store", cfg.Store,
+		"-store", storeopen.Redact(cfg.Store), // a password stays out of the terminal: add it (or PGPASSWORD) yourself
 		"-policy", s.Policy,
 		"-issuers", filepath.Join(s.DataDir, "issuers.yaml"),
 		"-iam-endpoint", stack.IAM.Addr(),

@@ -21,8 +21,11 @@ const directoryUsage = `usage: iis directory import [-store URL] [-replace] FILE
 Creates or updates the users of FILE (by user_name), creates the groups they
 name and adds them to those groups, and links the identities they list. A
 second import adds to the first; -replace makes each group named in FILE hold
-exactly the users that list it. Users are never deleted: leavers go through
-SCIM, which runs the revocation cascade. Prints every change.
+exactly the users that list it. What an import takes away runs the cascades
+as a SCIM change does: a user set inactive is locked and reported to the
+leaver cascade, members removed by -replace to the mover cascade (the identity
+events go through the store's outbox: a running iis dev or iis scim publishes
+them). Users are never deleted. Prints every change.
 
 FILE (YAML):
   users:
@@ -41,13 +44,15 @@ func runDirectory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return errors.New(directoryUsage)
 	}
 	var (
-		dataDir, st string
-		replace     bool
+		dataDir, st, identityTopic, auditTopic string
+		replace                                bool
 	)
 	f := newFlags("directory import", stderr)
 	f.String(&dataDir, "data-dir", "IIS_DATA_DIR", ".iis", "directory for local state (the SQLite store)")
 	f.String(&st, "store", "IIS_STORE", "", "store URL (default: SQLite in -data-dir)")
 	f.Bool(&replace, "replace", "IIS_DIRECTORY_REPLACE", false, "make each group in FILE hold exactly its users there (default: add them)")
+	f.String(&identityTopic, "identity-topic", "IIS_IDENTITY_TOPIC", "iis-identity", "topic of the identity events of deactivations and removals")
+	f.String(&auditTopic, "audit-topic", "IIS_AUDIT_TOPIC", "iis-audit", "audit topic")
 	f.Usage(directoryUsage)
 	if err := f.Parse(args[1:]); err != nil {
 		return err
@@ -67,7 +72,7 @@ func runDirectory(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer s.Close()
-	r, err := directory.Import(ctx, s, file, directory.ImportOptions{Replace: replace})
+	r, err := directory.Import(ctx, s, file, directory.ImportOptions{Replace: replace, IdentityTopic: identityTopic, AuditTopic: auditTopic})
 	if err != nil {
 		return err
 	}

@@ -44,6 +44,8 @@ func TestDirectoryImport(t *testing.T) {
 		{[]string{first}, []string{"0 changes"}},  // alice is still in data-eng: nothing to do
 		{[]string{second}, []string{"0 changes"}}, // nor is anything new about bob
 		{[]string{"-replace", first}, []string{"removed from data-eng: bob@example.com", "1 changes"}},
+		{[]string{write("leaver.yaml", "users:\n  - {user_name: alice@example.com, active: false}\n")},
+			[]string{"deactivated and locked (the leaver cascade runs) alice@example.com"}},
 	} {
 		out := importing(tt.args...)
 		for _, w := range tt.want {

@@ -16,7 +16,7 @@ func TestChannelFromSource(t *testing.T) {
 		"//pubsub.googleapis.com/projects/prod/topics/iis-audit":     "",
 		"//evil.example.com/projects/prod/topics/iis-identity":       "",
 		"//pubsub.googleapis.com/projects/prod/topics/":              "",
-		"":                                                           "",
+		"": "",
 	} {
 		if got := b.channel(source); got != want {
 			t.Errorf("channel(%q) = %q, want %q", source, got, want)

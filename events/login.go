@@ -31,7 +31,7 @@ const (
 type Login struct {
 	FlowID   string `json:"flow_id,omitempty"`   // the login service's id of the attempt
 	IdP      string `json:"idp"`                 // configured name of the identity provider, e.g. "okta-saml"
-	Protocol string `json:"protocol"`            // "oidc" | "saml"
+	Protocol string `json:"protocol,omitempty"`  // "oidc" | "saml"; absent for an IdP that is not configured
 	Client   string `json:"client,omitempty"`    // "loopback" | "device"
 	Subject  string `json:"subject,omitempty"`   // the IdP's subject (sub or NameID), once verified
 	RemoteIP string `json:"remote_ip,omitempty"` // the browser's or CLI's address as seen by the login service

@@ -25,7 +25,7 @@ const (
 	DefaultSAMLSkew     = 60 * time.Second
 	// MaxSAMLSkew is the most clock skew a SAML IdP may be granted; the
 	// SAML library itself never tolerates more.
-	MaxSAMLSkew = 180 * time.Second
+	MaxSAMLSkew  = 180 * time.Second
 	maxFormBytes = 512 << 10
 )
 

@@ -64,7 +64,7 @@ func (s *Server) serveDeviceCode(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"device_code": device, "user_code": user, "verification_uri": verify,
 		"verification_uri_complete": verify + "?user_code=" + user,
-		"expires_in": int(s.cfg.FlowTTL.Seconds()), "interval": int(s.cfg.PollInterval.Seconds()),
+		"expires_in":                int(s.cfg.FlowTTL.Seconds()), "interval": int(s.cfg.PollInterval.Seconds()),
 	})
 }
 

@@ -25,7 +25,7 @@ func (s *Server) audit(ctx context.Context, f *store.LoginFlow, fl events.LoginF
 	err = s.cfg.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		if f != nil && f.ID != "" && (f.Status == store.LoginPending || f.Status == store.LoginAuthenticated) {
 			failed := *f
-			failed.Status, failed.Reason, failed.PKCEVerifier, failed.Nonce, failed.CodeHash = store.LoginFailed, fl.Reason, "", "", ""
+			failed.Status, failed.Reason, failed.PKCEVerifier, failed.Nonce = store.LoginFailed, fl.Reason, "", ""
 			if err := tx.UpdateLoginFlow(ctx, failed, f.Status); err != nil && !errors.Is(err, store.ErrConflict) && !errors.Is(err, store.ErrNotFound) {
 				return err
 			}

@@ -199,7 +199,7 @@ func (s *Server) issueFor(ctx context.Context, f store.LoginFlow) (TokenResponse
 		return TokenResponse{}, nil, err
 	}
 	done := f
-	done.Status, done.CodeHash, done.DeviceCodeHash, done.UserCodeHash = store.LoginDone, "", "", ""
+	done.Status = store.LoginDone // the code hashes stay: a replay is recognised as one
 	err = s.cfg.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		rf = nil
 		now, err := tx.GetUser(ctx, u.ID)

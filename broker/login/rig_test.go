@@ -49,7 +49,7 @@ type rig struct {
 
 var people = []struct{ email, name string }{
 	{"alice@example.com", "Alice"}, {"bob@example.com", "Bob"}, {"carol@example.com", "Carol"},
-	{"dave@example.com", "Dave (not in the directory)"}, {"mallory@example.com.evil.test", "Mallory"},
+	{"dave@example.com", "Dave (not in the directory)"}, {"alice@example.com.evil.test", "Mallory, as an IdP user whose name starts like Alice's"},
 }
 
 const directoryYAML = `

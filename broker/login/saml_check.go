@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/crewjam/saml"
@@ -136,6 +137,10 @@ func (x *samlSP) samlRefusal(err error, raw []byte) *refusal {
 		reason = ReasonSAMLStatus
 	case errors.Is(err, saml.ErrInvalidSignature), errors.Is(err, saml.ErrUntrustedCertificate):
 		reason = ReasonSAMLSignature
+	case strings.Contains(msg, "signature element not present"):
+		// The library's unexported errSignatureElementNotPresent: the
+		// assertion it would read is unsigned (and so is the Response).
+		reason = ReasonSAMLUnsigned
 	case errors.Is(err, saml.ErrAudienceMismatch):
 		reason = ReasonSAMLAudience
 	case errors.Is(err, saml.ErrExpired):

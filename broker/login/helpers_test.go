@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/internal/devissuer"
 )
 
 // lock locks a directory user, as the SCIM leaver path does.
@@ -43,4 +44,22 @@ func noSecrets(t *testing.T, r *rig, secrets ...string) {
 			}
 		}
 	}
+}
+
+func devissuerRequest(email string) devissuer.TokenRequest {
+	return devissuer.TokenRequest{Email: email, Audience: "iis"}
+}
+
+func (r *rig) user(name string) store.User {
+	r.t.Helper()
+	var u store.User
+	err := r.st.View(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		var err error
+		u, err = tx.GetUserByName(ctx, name)
+		return err
+	})
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return u
 }

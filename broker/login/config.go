@@ -98,9 +98,6 @@ type SAML struct {
 	// EntityID is the SP's entity id at the IdP, the audience its
 	// assertions must name (default BaseURL/saml/NAME/metadata).
 	EntityID string
-	// AllowIDPInitiated accepts responses that answer no request of ours
-	// (started from the IdP's dashboard); off by default.
-	AllowIDPInitiated bool
 	// ClockSkew tolerated on NotBefore and NotOnOrAfter (default 60s, at
 	// most 180s).
 	ClockSkew time.Duration
@@ -222,7 +219,7 @@ func (idp IdP) validate() error {
 		if o.ClientID == "" {
 			errs = append(errs, errors.New("oidc.client_id is required"))
 		}
-		if !slices.Contains(o.Scopes, "openid") {
+		if len(o.Scopes) > 0 && !slices.Contains(o.Scopes, "openid") {
 			errs = append(errs, errors.New("oidc.scopes must include openid"))
 		}
 	}

@@ -39,7 +39,7 @@ const (
 	ReasonSAMLAudience      = "saml_audience_mismatch"       // the assertion is for another SP
 	ReasonSAMLExpired       = "saml_expired"                 // NotOnOrAfter (plus skew) has passed
 	ReasonSAMLNotYetValid   = "saml_not_yet_valid"           // NotBefore (minus skew) is in the future
-	ReasonSAMLUnsolicited   = "saml_unsolicited"             // no InResponseTo while IdP-initiated login is off
+	ReasonSAMLUnsolicited   = "saml_unsolicited"             // no InResponseTo: IdP-initiated login is never accepted
 	ReasonSAMLInResponseTo  = "saml_in_response_to_mismatch" // InResponseTo names another request
 	ReasonSAMLReplayed      = "saml_replayed"                // the assertion id was already used
 	ReasonSAMLIssuer        = "saml_issuer_mismatch"         // not the IdP of the metadata

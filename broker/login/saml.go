@@ -64,7 +64,9 @@ func (x *samlSP) provider(ctx context.Context) (*saml.ServiceProvider, error) {
 	meta, _ := url.Parse(x.cfg.EntityID)
 	sp := &saml.ServiceProvider{
 		EntityID: x.cfg.EntityID, MetadataURL: *meta, AcsURL: x.acs, IDPMetadata: md,
-		AllowIDPInitiated: x.cfg.AllowIDPInitiated, RejectSHA1Signatures: true, RejectUnknownConditions: true,
+		// IdP-initiated responses are refused: a session goes only to the
+		// terminal that asked for it (iis login).
+		AllowIDPInitiated: false, RejectSHA1Signatures: true, RejectUnknownConditions: true,
 		AuthnNameIDFormat: saml.UnspecifiedNameIDFormat,
 	}
 	x.sp, x.loadedAt = sp, x.s.now()
@@ -176,7 +178,7 @@ func (s *Server) serveACS(w http.ResponseWriter, r *http.Request) {
 	if rf != nil {
 		if rf.reason == ReasonFlowUnknown && inResponseTo(raw) == "" {
 			// No request of ours is answered: an IdP-initiated response.
-			rf = refuse(StageIdP, ReasonSAMLUnsolicited, http.StatusForbidden, "unsolicited response: IdP-initiated login is off; start with iis login")
+			rf = refuse(StageIdP, ReasonSAMLUnsolicited, http.StatusForbidden, "unsolicited response: IdP-initiated login is not accepted; start with iis login")
 		}
 		s.audit(ctx, nil, failure(base, rf))
 		s.page(w, rf.status, "Login refused", rf.Error())

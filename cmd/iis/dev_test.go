@@ -41,7 +41,7 @@ func startDev(t *testing.T, extra ...string) (addr string, stderr *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &syncBuffer{}
 	done := make(chan int, 1)
-	args := append([]string{"dev", "-pubsub-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-iam-addr", "127.0.0.1:0", "-dataproc-addr", "127.0.0.1:0", "-data-dir", filepath.Join(t.TempDir(), "data"), "-log-format", "json"}, extra...)
+	args := append([]string{"dev", "-pubsub-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-iam-addr", "127.0.0.1:0", "-dataproc-addr", "127.0.0.1:0", "-saml-addr", "127.0.0.1:0", "-data-dir", filepath.Join(t.TempDir(), "data"), "-log-format", "json"}, extra...)
 	go func() { done <- run(ctx, args, &syncBuffer{}, stderr) }()
 	t.Cleanup(func() {
 		cancel()

@@ -32,9 +32,9 @@ var profiles = map[string]Attributes{
 	// "email" and "groups" are the documented convention, NameID the e-mail.
 	ProfileOkta: {Email: "email", Groups: "groups"},
 	// Entra ID: the UPN in the name claim, mail in emailaddress.
-	ProfileEntra: {Principal: claimName, Email: claimEmail, Groups: claimGroups},
+	ProfileEntra: {UserName: claimName, Email: claimEmail, Groups: claimGroups},
 	// ADFS: UPN and e-mail claim rules, group claims as Group.
-	ProfileADFS: {Principal: claimUPN, Email: claimEmail, Groups: claimGroup},
+	ProfileADFS: {UserName: claimUPN, Email: claimEmail, Groups: claimGroup},
 }
 
 // genericEmail are the e-mail attribute names tried without a profile.
@@ -42,7 +42,7 @@ var genericEmail = []string{"email", "mail", oidMail, claimEmail, oidEPPN}
 
 func (a Attributes) withProfile() Attributes {
 	p := profiles[a.Profile]
-	a.Principal = cmpOr(a.Principal, p.Principal)
+	a.UserName = cmpOr(a.UserName, p.UserName)
 	a.Email = cmpOr(a.Email, p.Email)
 	a.Groups = cmpOr(a.Groups, cmpOr(p.Groups, oidAffil))
 	return a
@@ -50,8 +50,8 @@ func (a Attributes) withProfile() Attributes {
 
 // samlIdentity is what an assertion says about the person.
 type samlIdentity struct {
-	Principal, Email, Subject string
-	Groups                    []string
+	UserName, Email, Subject string
+	Groups                   []string
 }
 
 // mapAssertion reads the principal, e-mail and groups from a verified
@@ -98,12 +98,9 @@ func (a Attributes) mapAssertion(as *saml.Assertion) samlIdentity {
 		as.Subject.NameID.Format == string(saml.EmailAddressNameIDFormat) {
 		id.Email = strings.ToLower(id.Subject)
 	}
-	id.Principal = id.Subject
-	if a.Principal != "" {
-		id.Principal = first(a.Principal)
-	}
-	if strings.Contains(id.Principal, "@") {
-		id.Principal = strings.ToLower(id.Principal)
+	id.UserName = id.Subject
+	if a.UserName != "" {
+		id.UserName = first(a.UserName)
 	}
 	id.Groups = values(a.Groups)
 	return id

@@ -13,6 +13,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/session"
 	"github.com/dataproc-iis/iis/broker/store"
 )
@@ -79,14 +80,14 @@ type OIDC struct {
 	ClientSecret string
 	// Scopes requested (default openid, email, profile).
 	Scopes []string
-	// PrincipalClaim names the claim looked up as the directory user name
-	// (default "email"; "preferred_username" for an Entra UPN).
-	PrincipalClaim string
 	// EmailClaim is the e-mail claim (default "email").
 	EmailClaim string
 	// AssumeEmailVerified trusts an e-mail claim that comes without
 	// email_verified (Entra ID never sends it).
 	AssumeEmailVerified bool
+	// Directory says how the person is linked to their directory user, as
+	// for the workers' issuers (default: identity_link, then email).
+	Directory identity.DirectoryLink
 }
 
 // SAML configures a SAML 2.0 identity provider.
@@ -103,6 +104,12 @@ type SAML struct {
 	ClockSkew time.Duration
 	// Attributes maps assertion attributes to the principal.
 	Attributes Attributes
+	// Directory says how the person is linked to their directory user: the
+	// issuer is the IdP's entity id and the subject its NameID; external_id
+	// compares the NameID with the SCIM externalId, user_name the
+	// Attributes.UserName attribute with the userName (default:
+	// identity_link, then email).
+	Directory identity.DirectoryLink
 }
 
 // Attributes names the SAML attributes a principal is read from. Profile
@@ -111,9 +118,9 @@ type Attributes struct {
 	// Profile is "okta", "entra", "adfs" or "" (generic: e-mail from the
 	// common names, principal from the NameID).
 	Profile string
-	// Principal is the attribute looked up as the directory user name; empty
-	// means the NameID.
-	Principal string
+	// UserName is the attribute compared with the directory userName by
+	// the user_name link (the profile's, else the NameID).
+	UserName string
 	// Email is the e-mail attribute; empty means the profile's, or the
 	// NameID when its format is emailAddress.
 	Email string
@@ -148,7 +155,6 @@ func (c *Config) setDefaults() {
 			if len(o2.Scopes) == 0 {
 				o2.Scopes = []string{"openid", "email", "profile"}
 			}
-			o2.PrincipalClaim = cmpOr(o2.PrincipalClaim, "email")
 			o2.EmailClaim = cmpOr(o2.EmailClaim, "email")
 			c.IdPs[i].OIDC = &o2
 		}
@@ -222,6 +228,7 @@ func (idp IdP) validate() error {
 		if len(o.Scopes) > 0 && !slices.Contains(o.Scopes, "openid") {
 			errs = append(errs, errors.New("oidc.scopes must include openid"))
 		}
+		errs = append(errs, checkLinks(o.Directory))
 	}
 	if s := idp.SAML; s != nil {
 		if (s.MetadataURL == "") == (s.MetadataFile == "") {
@@ -230,6 +237,7 @@ func (idp IdP) validate() error {
 		if s.ClockSkew < 0 || s.ClockSkew > MaxSAMLSkew {
 			errs = append(errs, fmt.Errorf("saml.clock_skew %s is outside [0, %s]", s.ClockSkew, MaxSAMLSkew))
 		}
+		errs = append(errs, checkLinks(s.Directory))
 		switch s.Attributes.Profile {
 		case "", ProfileOkta, ProfileEntra, ProfileADFS:
 		default:
@@ -246,4 +254,23 @@ func loopbackHost(host string) bool {
 	}
 	ip := parseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// checkLinks refuses unknown or repeated directory links.
+func checkLinks(l identity.DirectoryLink) error {
+	seen := map[string]bool{}
+	for _, by := range l.By {
+		switch by {
+		case identity.LinkIdentity, identity.LinkExternalID, identity.LinkUserName, identity.LinkEmail:
+		case identity.LinkUserID:
+			return errors.New("directory.by: user_id is only for the broker's own session issuer")
+		default:
+			return fmt.Errorf("directory.by: %q is not identity_link, external_id, user_name or email", by)
+		}
+		if seen[by] {
+			return fmt.Errorf("directory.by: %q listed twice", by)
+		}
+		seen[by] = true
+	}
+	return nil
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dataproc-iis/iis/broker/identity"
 )
 
 // idpFile is one entry of the logins section of an issuers file.
@@ -18,9 +20,9 @@ type idpFile struct {
 		ClientID            string   `yaml:"client_id"`
 		ClientSecretFile    string   `yaml:"client_secret_file"`
 		Scopes              []string `yaml:"scopes"`
-		PrincipalClaim      string   `yaml:"principal_claim"`
 		EmailClaim          string   `yaml:"email_claim"`
 		AssumeEmailVerified bool     `yaml:"assume_email_verified"`
+		Directory           linkFile `yaml:"directory"`
 	} `yaml:"oidc"`
 	SAML *struct {
 		MetadataURL  string        `yaml:"metadata_url"`
@@ -28,12 +30,24 @@ type idpFile struct {
 		EntityID     string        `yaml:"entity_id"`
 		ClockSkew    time.Duration `yaml:"clock_skew"`
 		Attributes   struct {
-			Profile   string `yaml:"profile"`
-			Principal string `yaml:"principal"`
-			Email     string `yaml:"email"`
-			Groups    string `yaml:"groups"`
+			Profile  string `yaml:"profile"`
+			UserName string `yaml:"user_name"`
+			Email    string `yaml:"email"`
+			Groups   string `yaml:"groups"`
 		} `yaml:"attributes"`
+		Directory linkFile `yaml:"directory"`
 	} `yaml:"saml"`
+}
+
+// linkFile is the directory link of a login IdP, as in the issuers section.
+type linkFile struct {
+	By              []string `yaml:"by"`
+	ExternalIDClaim string   `yaml:"external_id_claim"`
+	UserNameClaim   string   `yaml:"user_name_claim"`
+}
+
+func (l linkFile) link() identity.DirectoryLink {
+	return identity.DirectoryLink{By: l.By, ExternalIDClaim: l.ExternalIDClaim, UserNameClaim: l.UserNameClaim}
 }
 
 // LoadIdPs reads the identity providers people may log in with from the
@@ -65,8 +79,8 @@ func LoadIdPs(path string) ([]IdP, error) {
 	for i, f := range doc.Logins {
 		idp := IdP{Name: f.Name}
 		if o := f.OIDC; o != nil {
-			idp.OIDC = &OIDC{Issuer: o.Issuer, ClientID: o.ClientID, Scopes: o.Scopes, PrincipalClaim: o.PrincipalClaim,
-				EmailClaim: o.EmailClaim, AssumeEmailVerified: o.AssumeEmailVerified}
+			idp.OIDC = &OIDC{Issuer: o.Issuer, ClientID: o.ClientID, Scopes: o.Scopes,
+				EmailClaim: o.EmailClaim, AssumeEmailVerified: o.AssumeEmailVerified, Directory: o.Directory.link()}
 			if o.ClientSecretFile != "" {
 				s, err := os.ReadFile(o.ClientSecretFile)
 				if err != nil {
@@ -77,8 +91,8 @@ func LoadIdPs(path string) ([]IdP, error) {
 		}
 		if s := f.SAML; s != nil {
 			idp.SAML = &SAML{MetadataURL: s.MetadataURL, MetadataFile: s.MetadataFile, EntityID: s.EntityID,
-				ClockSkew:  s.ClockSkew,
-				Attributes: Attributes{Profile: s.Attributes.Profile, Principal: s.Attributes.Principal, Email: s.Attributes.Email, Groups: s.Attributes.Groups}}
+				ClockSkew: s.ClockSkew, Directory: s.Directory.link(),
+				Attributes: Attributes{Profile: s.Attributes.Profile, UserName: s.Attributes.UserName, Email: s.Attributes.Email, Groups: s.Attributes.Groups}}
 		}
 		if err := idp.validate(); err != nil {
 			return nil, fmt.Errorf("%s: logins[%d] (%s): %w", path, i, f.Name, err)

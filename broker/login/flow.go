@@ -11,6 +11,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -91,9 +92,25 @@ func (s *Server) leg(ctx context.Context, p *provider, f *store.LoginFlow) (stri
 
 // identityClaim is what an IdP's verified response says about the person.
 type identityClaim struct {
-	Principal, Email, Subject string
-	Groups                    []string
-	Evidence                  string // fingerprint of the ID token or assertion id
+	// Issuer and Subject: the OIDC issuer and sub, or the SAML IdP's entity
+	// id and NameID.
+	Issuer, Subject string
+	Email           string // verified by the IdP, or ""
+	Link            identity.Link
+	Groups          []string
+	Evidence        string // fingerprint of the ID token or assertion id
+}
+
+// principal is who shows in events: the verified e-mail, else the subject
+// scoped to the issuer.
+func (w identityClaim) principal() string {
+	if w.Email != "" {
+		return w.Email
+	}
+	if w.Subject == "" {
+		return ""
+	}
+	return identity.Scoped(w.Issuer, w.Subject)
 }
 
 // authenticated completes the IdP's side of f: the directory must know the
@@ -110,7 +127,7 @@ func (s *Server) authenticated(ctx context.Context, f store.LoginFlow, who ident
 	var rf *refusal
 	err := s.cfg.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		rf = nil
-		u, r := checkDirectory(ctx, tx, StageDir, who.Principal, who.Email)
+		u, r := checkDirectory(ctx, tx, StageDir, who)
 		if r != nil {
 			rf = r
 			return nil
@@ -128,7 +145,7 @@ func (s *Server) authenticated(ctx context.Context, f store.LoginFlow, who ident
 	if rf != nil {
 		f.Subject, f.EvidenceFingerprint = who.Subject, who.Evidence
 		fl := failure(f, rf)
-		fl.Principal = &events.Principal{ID: who.Principal, Email: who.Email, Type: events.PrincipalHuman}
+		fl.Principal = &events.Principal{ID: truncate(who.principal(), 256), Email: who.Email, Type: events.PrincipalHuman}
 		if fl.Principal.ID == "" {
 			fl.Principal = nil
 		}
@@ -137,16 +154,18 @@ func (s *Server) authenticated(ctx context.Context, f store.LoginFlow, who ident
 	return code, rf, err
 }
 
-// checkDirectory finds the person in the directory as the workers will:
-// unknown, ambiguous, deactivated and locked people get no session.
-func checkDirectory(ctx context.Context, tx store.Tx, stage, principal, email string) (store.User, *refusal) {
-	if principal == "" && email == "" {
+// checkDirectory finds the person's directory user by the IdP's links, as
+// the workers find a token's: unknown, ambiguous, deactivated and locked
+// people get no session.
+func checkDirectory(ctx context.Context, tx store.Tx, stage string, who identityClaim) (store.User, *refusal) {
+	if who.Subject == "" && who.Email == "" {
 		return store.User{}, refuse(stage, ReasonNoPrincipal, http.StatusForbidden, "the identity provider named nobody")
 	}
-	u, err := directory.Find(ctx, tx, principal, email)
+	p := identity.Principal{ID: who.principal(), Issuer: who.Issuer, Subject: who.Subject, Email: who.Email, Link: who.Link}
+	u, _, err := directory.Find(ctx, tx, p)
 	switch {
 	case errors.Is(err, decision.ErrNotFound):
-		return u, refuse(stage, ReasonPrincipalUnknown, http.StatusForbidden, "%s is not in the directory", orEmail(principal, email))
+		return u, refuse(stage, ReasonPrincipalUnknown, http.StatusForbidden, "%s is not in the directory (links tried: %s)", p.ID, strings.Join(linksOf(who.Link), ", "))
 	case fault.ReasonOf(err) == ReasonAmbiguous:
 		return u, refuse(stage, ReasonAmbiguous, http.StatusForbidden, "%s", err)
 	case err != nil:
@@ -170,28 +189,15 @@ func userState(stage string, u store.User) *refusal {
 	return rf
 }
 
-func orEmail(a, b string) string {
-	if a != "" {
-		return a
+func linksOf(l identity.Link) []string {
+	if len(l.By) == 0 {
+		return identity.DefaultLinks
 	}
-	return b
+	return l.By
 }
 
-// primaryEmail is the user's primary address, or the first.
-func primaryEmail(u store.User) string {
-	for _, e := range u.Emails {
-		if e.Primary {
-			return strings.ToLower(e.Value)
-		}
-	}
-	if len(u.Emails) > 0 {
-		return strings.ToLower(u.Emails[0].Value)
-	}
-	if strings.Contains(u.UserName, "@") {
-		return strings.ToLower(u.UserName)
-	}
-	return ""
-}
+// primaryEmail is the user's primary address (or only one), or "".
+func primaryEmail(u store.User) string { return directory.PrimaryEmail(u) }
 
 // finish answers the browser once the IdP's side of f is done: a loopback
 // client gets the code (or the error) on its redirect URI, a device

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -158,7 +159,7 @@ func (o *oidcRP) callback(ctx context.Context, f store.LoginFlow, code, idpErr, 
 	if err != nil {
 		return who, refuse(StageIdP, ReasonOIDCTokenInvalid, http.StatusForbidden, "%v", err)
 	}
-	who.Subject = idt.Subject
+	who.Issuer, who.Subject = idt.Issuer, idt.Subject
 	if idt.Nonce != f.Nonce {
 		return who, refuse(StageIdP, ReasonOIDCNonce, http.StatusForbidden, "the ID token's nonce is not this login's")
 	}
@@ -169,26 +170,27 @@ func (o *oidcRP) callback(ctx context.Context, f store.LoginFlow, code, idpErr, 
 	return o.mapClaims(claims, who)
 }
 
-// mapClaims reads the principal and e-mail; an e-mail counts only when the
-// IdP vouches for it.
+// mapClaims reads the e-mail (which counts only when the IdP vouches for
+// it) and the claims the directory links name.
 func (o *oidcRP) mapClaims(claims map[string]any, who identityClaim) (identityClaim, *refusal) {
 	str := func(name string) string { s, _ := claims[name].(string); return strings.TrimSpace(s) }
 	email := strings.ToLower(str(o.cfg.EmailClaim))
 	verified, present := claims["email_verified"]
 	ok := verified == true || verified == "true" || (!present && o.cfg.AssumeEmailVerified)
+	links := linksOf(identity.Link{By: o.cfg.Directory.By})
 	if email != "" && !ok {
-		if o.cfg.PrincipalClaim == o.cfg.EmailClaim {
+		if slices.Equal(links, []string{identity.LinkEmail}) {
 			return who, refuse(StageIdP, ReasonEmailUnverified, http.StatusForbidden, "the identity provider has not verified %s", email)
 		}
 		email = ""
 	}
 	who.Email = email
-	who.Principal = str(o.cfg.PrincipalClaim)
-	if o.cfg.PrincipalClaim == o.cfg.EmailClaim {
-		who.Principal = email
+	who.Link.By = links
+	if slices.Contains(links, identity.LinkExternalID) {
+		who.Link.ExternalID = str(cmpOr(o.cfg.Directory.ExternalIDClaim, "sub"))
 	}
-	if strings.Contains(who.Principal, "@") {
-		who.Principal = strings.ToLower(who.Principal)
+	if slices.Contains(links, identity.LinkUserName) {
+		who.Link.UserName = str(cmpOr(o.cfg.Directory.UserNameClaim, "preferred_username"))
 	}
 	if g, ok := claims["groups"].([]any); ok {
 		for _, v := range g {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -71,7 +72,14 @@ func (x *samlSP) consume(ctx context.Context, f store.LoginFlow, raw []byte) (id
 	}
 	who.Evidence = identity.Fingerprint("saml:" + as.ID)
 	id := x.cfg.Attributes.mapAssertion(as)
-	who.Principal, who.Email, who.Subject, who.Groups = id.Principal, id.Email, id.Subject, id.Groups
+	who.Issuer, who.Email, who.Subject, who.Groups = as.Issuer.Value, id.Email, id.Subject, id.Groups
+	who.Link.By = linksOf(identity.Link{By: x.cfg.Directory.By})
+	if slices.Contains(who.Link.By, identity.LinkExternalID) {
+		who.Link.ExternalID = id.Subject
+	}
+	if slices.Contains(who.Link.By, identity.LinkUserName) {
+		who.Link.UserName = id.UserName
+	}
 	if rf := x.checkTimes(as, now); rf != nil {
 		return who, rf
 	}

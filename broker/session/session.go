@@ -118,9 +118,11 @@ func (s *Sessions) KeyID() string { return s.kid }
 // KeySet is the published JWKS: the current key version, then the previous.
 func (s *Sessions) KeySet() jose.JSONWebKeySet { return s.keys }
 
-// Identity is the issuers-file entry that makes workers trust these tokens.
+// Identity is the issuers-file entry that makes workers trust these
+// tokens: ES256 only, and sub is the directory user id (link user_id).
 func (s *Sessions) Identity() identity.Issuer {
-	return identity.Issuer{URL: s.cfg.Issuer, Audience: s.cfg.Audience, Algorithms: []string{Alg}}
+	return identity.Issuer{Name: "session", URL: s.cfg.Issuer, Audience: s.cfg.Audience, Algorithms: []string{Alg},
+		Directory: identity.DirectoryLink{By: []string{identity.LinkUserID}}}
 }
 
 // Claims are what a session says about a person.

@@ -225,9 +225,11 @@ func writeIssuers(dir string, stack *devstack.Stack) error {
 issuers:
   - url: %s            # the dev OIDC issuer (iis token)
     audience: %s
-  - url: %s         # the session issuer (iis login)
+  - name: session
+    url: %s         # the session issuer (iis login): sub is the directory user id
     audience: %s
     algorithms: [ES256]
+    directory: {by: [user_id]}
 logins:
   - name: %s
     oidc: {issuer: %s, client_id: %s}

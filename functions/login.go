@@ -2,7 +2,7 @@ package functions
 
 import (
 	"context"
-	"crypto"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -17,6 +17,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/worker"
 	"github.com/dataproc-iis/iis/internal/logging"
@@ -87,10 +88,11 @@ func loginCurrent(ctx context.Context) (*loginBackend, error) {
 }
 
 // buildLogin reads IIS_STORE, IIS_LOGIN_BASE_URL, IIS_ISSUERS (its logins
-// section), IIS_SESSION_KEY_FILE (the signing key; a Secret Manager volume),
-// optionally IIS_SESSION_ISSUER, IIS_SESSION_AUDIENCE, IIS_SESSION_LIFETIME,
-// IIS_SESSION_PREVIOUS_KEYS, and IIS_AUDIT_TOPIC, IIS_PROJECT,
-// PUBSUB_EMULATOR_HOST.
+// section), the signing key IIS_SESSION_KMS_KEY (a Cloud KMS key, with
+// IIS_KMS_ENDPOINT and IIS_KMS_INSECURE for a local stand-in) or
+// IIS_SESSION_KEY_FILE (with IIS_SESSION_RETIRED_KEYS), optionally
+// IIS_SESSION_ISSUER, IIS_SESSION_AUDIENCE, IIS_SESSION_LIFETIME, and
+// IIS_AUDIT_TOPIC, IIS_PROJECT, PUBSUB_EMULATOR_HOST.
 func buildLogin(ctx context.Context) (*loginBackend, error) {
 	log, err := logging.New(os.Stderr, env("IIS_LOG_LEVEL", "info"), logging.JSON)
 	if err != nil {
@@ -101,15 +103,9 @@ func buildLogin(ctx context.Context) (*loginBackend, error) {
 	if err != nil {
 		return nil, err
 	}
-	key, err := session.LoadKeyFile(os.Getenv("IIS_SESSION_KEY_FILE"))
+	signer, err := sessionSigner(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("IIS_SESSION_KEY_FILE: %w", err)
-	}
-	var prev []crypto.PublicKey
-	if p := os.Getenv("IIS_SESSION_PREVIOUS_KEYS"); p != "" {
-		if prev, err = session.LoadPublicKeys(p); err != nil {
-			return nil, err
-		}
+		return nil, err
 	}
 	issuer := os.Getenv("IIS_SESSION_ISSUER")
 	if issuer == "" {
@@ -120,8 +116,8 @@ func buildLogin(ctx context.Context) (*loginBackend, error) {
 		issuer = u.Scheme + "://" + u.Host + "/session"
 	}
 	lifetime, _ := time.ParseDuration(os.Getenv("IIS_SESSION_LIFETIME"))
-	sessions, err := session.New(session.Config{Issuer: issuer, Audience: env("IIS_SESSION_AUDIENCE", "iis"), Signer: key,
-		Previous: prev, Lifetime: lifetime})
+	sessions, err := session.New(ctx, session.Config{Issuer: issuer, Audience: env("IIS_SESSION_AUDIENCE", "iis"), Signer: signer,
+		Lifetime: lifetime})
 	if err != nil {
 		return nil, err
 	}
@@ -149,4 +145,21 @@ func buildLogin(ctx context.Context) (*loginBackend, error) {
 	mux.Handle(strings.TrimSuffix(lu.Path, "/")+"/", srv)
 	mux.Handle(strings.TrimSuffix(su.Path, "/")+"/", sessions.Handler())
 	return &loginBackend{h: mux, drain: b.Relay.Drain, log: log}, nil
+}
+
+// sessionSigner is IIS_SESSION_KMS_KEY through Google's KMS client, or
+// IIS_SESSION_KEY_FILE.
+func sessionSigner(ctx context.Context) (signing.Signer, error) {
+	if key := os.Getenv("IIS_SESSION_KMS_KEY"); key != "" {
+		c, err := signing.NewKMSClient(context.WithoutCancel(ctx), signing.ClientConfig{
+			Endpoint: os.Getenv("IIS_KMS_ENDPOINT"), Insecure: os.Getenv("IIS_KMS_INSECURE") == "true"})
+		if err != nil {
+			return nil, err
+		}
+		return signing.NewKMS(ctx, c, signing.KMSConfig{Key: key})
+	}
+	if path := os.Getenv("IIS_SESSION_KEY_FILE"); path != "" {
+		return signing.NewFile(signing.FileConfig{Path: path, Retired: splitTokens(os.Getenv("IIS_SESSION_RETIRED_KEYS"))})
+	}
+	return nil, errors.New("login: set IIS_SESSION_KMS_KEY (or IIS_SESSION_KEY_FILE in dev)")
 }

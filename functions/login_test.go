@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 )
 
 // TestLoginEntryPoint: built from the environment as on Cloud Run, it
@@ -17,8 +17,7 @@ import (
 func TestLoginEntryPoint(t *testing.T) {
 	scimEnv(t) // a store and Pub/Sub through the environment
 	dir := t.TempDir()
-	key, _ := session.GenerateKey()
-	if err := session.WriteKeyFile(filepath.Join(dir, "key.pem"), key); err != nil {
+	if err := signing.GenerateKeyFile(filepath.Join(dir, "key.pem"), signing.ECP256SHA256); err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(filepath.Join(dir, "issuers.yaml"), []byte(`logins:

@@ -7,12 +7,14 @@ import (
 	"encoding/base64"
 	"math/big"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 )
 
 // benchSession returns a decider whose verifier trusts a session issuer
@@ -21,11 +23,15 @@ import (
 func benchSession(b *testing.B, cacheSize int) (*Decider, string, *ecdsa.PublicKey) {
 	srv := httptest.NewServer(nil)
 	b.Cleanup(srv.Close)
-	key, _ := session.GenerateKey()
-	s, err := session.New(session.Config{Issuer: srv.URL + "/session", Audience: "iis", Signer: session.KeySigner{Key: key}, Now: fixed(t0)})
+	signer, err := signing.NewFile(signing.FileConfig{Path: filepath.Join(b.TempDir(), "session.pem"), Create: true})
 	if err != nil {
 		b.Fatal(err)
 	}
+	s, err := session.New(context.Background(), session.Config{Issuer: srv.URL + "/session", Audience: "iis", Signer: signer, Now: fixed(t0)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cur, _ := signer.Current(context.Background())
 	srv.Config.Handler = s.Handler()
 	v, err := identity.New(context.Background(), identity.Config{Issuers: []identity.Issuer{s.Identity()}, Now: fixed(t0), CacheSize: cacheSize})
 	if err != nil {
@@ -44,7 +50,7 @@ func benchSession(b *testing.B, cacheSize int) (*Decider, string, *ecdsa.PublicK
 	if out, err := d.Decide(context.Background(), tok.Raw, etlRequest()); err != nil || !out.Allowed() {
 		b.Fatalf("Decide(session) = %s, %v; want allowed", out.Reason(), err)
 	}
-	return d, tok.Raw, &key.PublicKey
+	return d, tok.Raw, cur.Key.(*ecdsa.PublicKey)
 }
 
 // BenchmarkDecideSession is the worker's whole decision on a request that

@@ -31,6 +31,7 @@ func TestLogin(t *testing.T) {
 			if claims.UserID == "" || claims.Email != "alice@example.com" || claims.IdP != idp || tok["user"] != "alice@example.com" {
 				t.Errorf("session claims = %+v, response %v", claims, tok)
 			}
+			kid, _ := r.sessions.KeyID(t.Context())
 			succ := r.events(events.LoginSucceeded)
 			issued := r.events(events.SessionIssued)
 			if len(succ) != 1 || len(issued) != 1 {
@@ -40,7 +41,7 @@ func TestLogin(t *testing.T) {
 			is, _ := events.DecodeIssuedSession(issued[0])
 			fp := identity.Fingerprint(raw)
 			if s.SessionFingerprint != fp || is.Fingerprint != fp || s.UserID != claims.UserID || s.Login.Protocol != map[string]string{"dev": "oidc", "dev-saml": "saml"}[idp] ||
-				s.Login.EvidenceFingerprint == "" || is.Reason != events.SessionLogin || is.KeyID != r.sessions.KeyID() {
+				s.Login.EvidenceFingerprint == "" || is.Reason != events.SessionLogin || is.KeyID != kid {
 				t.Errorf("login.succeeded = %+v\nsession.issued = %+v", s, is)
 			}
 			// The code is spent.

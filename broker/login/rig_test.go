@@ -22,6 +22,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storeopen"
 	"github.com/dataproc-iis/iis/events"
@@ -97,9 +98,11 @@ func newRig(t *testing.T, tweak ...func(*login.Config)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := session.GenerateKey()
-	r.sessions, err = session.New(session.Config{Issuer: ts.URL + "/session", Audience: "iis", Signer: session.KeySigner{Key: key},
-		Now: r.clock})
+	signer, err := signing.NewFile(signing.FileConfig{Path: filepath.Join(t.TempDir(), "session.pem"), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.sessions, err = session.New(ctx, session.Config{Issuer: ts.URL + "/session", Audience: "iis", Signer: signer, Now: r.clock})
 	if err != nil {
 		t.Fatal(err)
 	}

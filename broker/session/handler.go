@@ -29,16 +29,24 @@ func (s *Sessions) Handler() http.Handler {
 		"id_token_signing_alg_values_supported": []string{Alg},
 		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "auth_time", "sid", "email", "email_verified", "preferred_username", "idp", "principal_type"},
 	})
-	jwks, _ := json.Marshal(s.keys)
 	mux := http.NewServeMux()
-	serve := func(body []byte) http.HandlerFunc {
-		return func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Cache-Control", "public, max-age=300")
-			w.Write(body)
+	mux.HandleFunc("GET "+base+DiscoveryPath, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(disc)
+	})
+	// The JWKS follows the key's versions (a rotation in KMS shows within
+	// the signer's refresh); workers fetch it at most once a refresh
+	// interval, and again for an unknown key id.
+	mux.HandleFunc("GET "+base+JWKSPath, func(w http.ResponseWriter, r *http.Request) {
+		set, err := s.KeySet(r.Context())
+		if err != nil {
+			http.Error(w, "the signing keys cannot be read; retry", http.StatusServiceUnavailable)
+			return
 		}
-	}
-	mux.HandleFunc("GET "+base+DiscoveryPath, serve(disc))
-	mux.HandleFunc("GET "+base+JWKSPath, serve(jwks))
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "public, max-age=60")
+		json.NewEncoder(w).Encode(set)
+	})
 	return mux
 }

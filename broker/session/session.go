@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"crypto"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/signing"
 )
 
 // Lifetimes.
@@ -39,11 +39,11 @@ type Config struct {
 	Audience string
 	// Lifetime of a token (default 1h, at most 12h).
 	Lifetime time.Duration
-	// Signer signs with the current key version. Required.
-	Signer Signer
-	// Previous are public keys of earlier key versions, still published in
-	// the JWKS so that tokens they signed verify until they expire.
-	Previous []crypto.PublicKey
+	// Signer signs with the current key version (an EC P-256 key: a Cloud
+	// KMS EC_SIGN_P256_SHA256 key, or a key file). Its PublicKeys, every
+	// usable version, are the JWKS: a rotated-out version keeps verifying
+	// the tokens it signed while it stays enabled (or listed as retired).
+	Signer signing.Signer
 	// Now is the clock (default time.Now).
 	Now func() time.Time
 }
@@ -70,13 +70,11 @@ func (c Config) Validate() error {
 // Sessions issues and verifies session tokens. It is safe for concurrent
 // use.
 type Sessions struct {
-	cfg  Config
-	kid  string
-	keys jose.JSONWebKeySet // current first, then previous
+	cfg Config
 }
 
-// New checks cfg and returns Sessions.
-func New(cfg Config) (*Sessions, error) {
+// New checks cfg, and that the signer's current key is an ES256 key.
+func New(ctx context.Context, cfg Config) (*Sessions, error) {
 	if cfg.Lifetime == 0 {
 		cfg.Lifetime = DefaultLifetime
 	}
@@ -87,23 +85,14 @@ func New(cfg Config) (*Sessions, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	s := &Sessions{cfg: cfg}
-	seen := map[string]bool{}
-	for i, pub := range append([]crypto.PublicKey{cfg.Signer.Public()}, cfg.Previous...) {
-		kid, err := KeyID(pub)
-		if err != nil {
-			return nil, err
-		}
-		if i == 0 {
-			s.kid = kid
-		}
-		if seen[kid] {
-			continue
-		}
-		seen[kid] = true
-		s.keys.Keys = append(s.keys.Keys, jose.JSONWebKey{Key: pub, KeyID: kid, Algorithm: Alg, Use: "sig"})
+	cur, err := cfg.Signer.Current(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("session: the signing key: %w", err)
 	}
-	return s, nil
+	if cur.Algorithm.JWA() != Alg {
+		return nil, fmt.Errorf("session: the signing key %s is %s; session tokens are %s (EC_SIGN_P256_SHA256)", cur.KeyID, cur.Algorithm, Alg)
+	}
+	return &Sessions{cfg: cfg}, nil
 }
 
 // Issuer is the tokens' iss.
@@ -112,11 +101,33 @@ func (s *Sessions) Issuer() string { return s.cfg.Issuer }
 // Audience is the tokens' aud.
 func (s *Sessions) Audience() string { return s.cfg.Audience }
 
-// KeyID is the key id of the current signing key version.
-func (s *Sessions) KeyID() string { return s.kid }
+// KeyID is the key id of the signing key version now.
+func (s *Sessions) KeyID(ctx context.Context) (string, error) {
+	k, err := s.cfg.Signer.Current(ctx)
+	return k.KeyID, err
+}
 
-// KeySet is the published JWKS: the current key version, then the previous.
-func (s *Sessions) KeySet() jose.JSONWebKeySet { return s.keys }
+// KeySet is the published JWKS: every ES256 key version that verifies,
+// the current one first.
+func (s *Sessions) KeySet(ctx context.Context) (jose.JSONWebKeySet, error) {
+	keys, err := s.cfg.Signer.PublicKeys(ctx)
+	if err != nil {
+		return jose.JSONWebKeySet{}, fmt.Errorf("session: public keys: %w", err)
+	}
+	var set jose.JSONWebKeySet
+	if cur, err := s.cfg.Signer.Current(ctx); err == nil {
+		keys = append([]signing.PublicKey{cur}, keys...)
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		if k.Algorithm.JWA() != Alg || seen[k.KeyID] {
+			continue
+		}
+		seen[k.KeyID] = true
+		set.Keys = append(set.Keys, jose.JSONWebKey{Key: k.Key, KeyID: k.KeyID, Algorithm: Alg, Use: "sig"})
+	}
+	return set, nil
+}
 
 // Identity is the issuers-file entry that makes workers trust these
 // tokens: ES256 only, and sub is the directory user id (link user_id).
@@ -195,22 +206,35 @@ func (s *Sessions) Issue(ctx context.Context, c Claims) (Token, error) {
 	if c.Email != "" {
 		p.Email, p.EmailVerified = strings.ToLower(c.Email), true
 	}
-	hdr, _ := json.Marshal(map[string]string{"alg": Alg, "kid": s.kid, "typ": "JWT"})
 	body, err := json.Marshal(p)
 	if err != nil {
 		return Token{}, fmt.Errorf("session.Issue: %w", err)
 	}
-	input := b64.EncodeToString(hdr) + "." + b64.EncodeToString(body)
-	der, err := s.cfg.Signer.SignDigest(ctx, digest([]byte(input)))
+	kid, err := s.KeyID(ctx)
 	if err != nil {
-		return Token{}, fmt.Errorf("session.Issue: sign: %w", err)
+		return Token{}, fmt.Errorf("session.Issue: %w", err)
 	}
-	sig, err := jwsSignature(der)
-	if err != nil {
-		return Token{}, err
+	// The header names the key version; a rotation between reading it and
+	// signing (KMS moved to a newer version) signs once more with the new id.
+	for range 2 {
+		hdr, _ := json.Marshal(map[string]string{"alg": Alg, "kid": kid, "typ": "JWT"})
+		input := b64.EncodeToString(hdr) + "." + b64.EncodeToString(body)
+		sig, err := s.cfg.Signer.Sign(ctx, []byte(input))
+		if err != nil {
+			return Token{}, fmt.Errorf("session.Issue: sign: %w", err)
+		}
+		if sig.KeyID != kid {
+			kid = sig.KeyID
+			continue
+		}
+		jws, err := sig.JWS()
+		if err != nil {
+			return Token{}, err
+		}
+		raw := input + "." + b64.EncodeToString(jws)
+		return Token{Raw: raw, Fingerprint: identity.Fingerprint(raw), KeyID: kid, IssuedAt: now, ExpiresAt: exp, Claims: c}, nil
 	}
-	raw := input + "." + b64.EncodeToString(sig)
-	return Token{Raw: raw, Fingerprint: identity.Fingerprint(raw), KeyID: s.kid, IssuedAt: now, ExpiresAt: exp, Claims: c}, nil
+	return Token{}, errors.New("session.Issue: the signing key version changed twice while signing")
 }
 
 // ErrTooOld is returned by Issue when the session is MaxLifetime past its

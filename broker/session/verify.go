@@ -23,7 +23,7 @@ const leeway = 30 * time.Second
 // of the published key versions, issuer, audience and expiry. The workers
 // do not use it: they verify sessions with package identity, like any
 // issuer's tokens.
-func (s *Sessions) Verify(_ context.Context, raw string) (Claims, Token, error) {
+func (s *Sessions) Verify(ctx context.Context, raw string) (Claims, Token, error) {
 	tok, err := jwt.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
 	if err != nil {
 		return Claims{}, Token{}, fmt.Errorf("%w: %v", ErrInvalid, err)
@@ -31,7 +31,11 @@ func (s *Sessions) Verify(_ context.Context, raw string) (Claims, Token, error) 
 	if len(tok.Headers) != 1 {
 		return Claims{}, Token{}, fmt.Errorf("%w: want one signature", ErrInvalid)
 	}
-	keys := s.keys.Key(tok.Headers[0].KeyID)
+	set, err := s.KeySet(ctx)
+	if err != nil {
+		return Claims{}, Token{}, err
+	}
+	keys := set.Key(tok.Headers[0].KeyID)
 	if len(keys) == 0 {
 		return Claims{}, Token{}, fmt.Errorf("%w: unknown key id %q", ErrInvalid, tok.Headers[0].KeyID)
 	}

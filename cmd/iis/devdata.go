@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/dataproc-iis/iis/broker/directory"
-	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/internal/devstack"
 )
@@ -58,21 +58,8 @@ func seedDirectory(ctx context.Context, st store.Store, path string) (int, error
 const devKeyFile = "session-key.pem"
 
 // devSessionKey loads the dev session key, creating it on first use.
-func devSessionKey(dir string) (session.Signer, error) {
-	path := filepath.Join(dir, devKeyFile)
-	if k, err := session.LoadKeyFile(path); err == nil {
-		return k, nil
-	} else if !errors.Is(err, os.ErrNotExist) {
-		return nil, err
-	}
-	key, err := session.GenerateKey()
-	if err != nil {
-		return nil, err
-	}
-	if err := session.WriteKeyFile(path, key); err != nil {
-		return nil, err
-	}
-	return session.KeySigner{Key: key}, nil
+func devSessionKey(dir string) (signing.Signer, error) {
+	return signing.NewFile(signing.FileConfig{Path: filepath.Join(dir, devKeyFile), Create: true})
 }
 
 // devUsers are the people of the directory file, who can log in at both

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/transport"
 )
 
@@ -25,21 +25,50 @@ func init() {
 
 // sessionSettings configure the session issuer (login-server and dev).
 type sessionSettings struct {
-	Issuer, Audience  string
-	KeyFile, Previous string
-	Lifetime          time.Duration
+	Issuer, Audience string
+	KMSKey           string
+	KMSEndpoint      string
+	KMSInsecure      bool
+	KeyFile, Retired string
+	Lifetime         time.Duration
 }
 
 func (s *sessionSettings) register(f flags) {
 	f.String(&s.Issuer, "session-issuer", "IIS_SESSION_ISSUER", "", "iss of session tokens and base URL of their discovery document and JWKS (default: the login URL's origin + /session)")
 	f.String(&s.Audience, "session-audience", "IIS_SESSION_AUDIENCE", "iis", "aud of session tokens: the audience the workers' issuers file expects for the session issuer")
-	f.String(&s.KeyFile, "session-key-file", "IIS_SESSION_KEY_FILE", "", "PEM file of the EC P-256 key that signs session tokens")
-	f.String(&s.Previous, "session-previous-keys", "IIS_SESSION_PREVIOUS_KEYS", "", "PEM file of public keys of earlier signing keys, still published for overlap after a rotation")
+	f.String(&s.KMSKey, "session-kms-key", "IIS_SESSION_KMS_KEY", "", "Cloud KMS key that signs session tokens (EC_SIGN_P256_SHA256): projects/P/locations/L/keyRings/R/cryptoKeys/K (its newest ENABLED version signs) or a pinned .../cryptoKeyVersions/N")
+	f.String(&s.KMSEndpoint, "kms-endpoint", "IIS_KMS_ENDPOINT", "", "Cloud KMS endpoint override (default Google's)")
+	f.Bool(&s.KMSInsecure, "kms-insecure", "IIS_KMS_INSECURE", false, "dial -kms-endpoint in plaintext without credentials: only for a local KMS stand-in")
+	f.String(&s.KeyFile, "session-key-file", "IIS_SESSION_KEY_FILE", "", "PEM file of an EC P-256 private key that signs session tokens (instead of KMS; dev)")
+	f.String(&s.Retired, "session-retired-keys", "IIS_SESSION_RETIRED_KEYS", "", "comma-separated PEM files of earlier session keys, still published for overlap after a rotation (key files only: KMS publishes its enabled versions)")
 	f.Duration(&s.Lifetime, "session-lifetime", "IIS_SESSION_LIFETIME", session.DefaultLifetime, "lifetime of a session token (at most 12h)")
 }
 
+// signer is the session signing key: Cloud KMS, or a key file.
+func (s *sessionSettings) signer(ctx context.Context) (signing.Signer, func(), error) {
+	switch {
+	case s.KMSKey != "" && s.KeyFile != "":
+		return nil, nil, errors.New("set one of -session-kms-key and -session-key-file")
+	case s.KMSKey != "":
+		c, err := signing.NewKMSClient(ctx, signing.ClientConfig{Endpoint: s.KMSEndpoint, Insecure: s.KMSInsecure})
+		if err != nil {
+			return nil, nil, err
+		}
+		k, err := signing.NewKMS(ctx, c, signing.KMSConfig{Key: s.KMSKey})
+		if err != nil {
+			c.Close()
+			return nil, nil, err
+		}
+		return k, func() { c.Close() }, nil
+	case s.KeyFile != "":
+		f, err := signing.NewFile(signing.FileConfig{Path: s.KeyFile, Retired: splitComma(s.Retired)})
+		return f, func() {}, err
+	}
+	return nil, nil, errors.New("session tokens need a signing key: -session-kms-key (production) or -session-key-file")
+}
+
 // sessions builds the issuer; base is the login service URL.
-func (s *sessionSettings) sessions(base string, signer session.Signer) (*session.Sessions, error) {
+func (s *sessionSettings) sessions(ctx context.Context, base string, signer signing.Signer) (*session.Sessions, error) {
 	if s.Issuer == "" {
 		u, err := url.Parse(base)
 		if err != nil {
@@ -47,24 +76,7 @@ func (s *sessionSettings) sessions(base string, signer session.Signer) (*session
 		}
 		s.Issuer = u.Scheme + "://" + u.Host + "/session"
 	}
-	if signer == nil {
-		if s.KeyFile == "" {
-			return nil, errors.New("session tokens need a signing key: -session-key-file")
-		}
-		k, err := session.LoadKeyFile(s.KeyFile)
-		if err != nil {
-			return nil, err
-		}
-		signer = k
-	}
-	var prev []crypto.PublicKey
-	if s.Previous != "" {
-		var err error
-		if prev, err = session.LoadPublicKeys(s.Previous); err != nil {
-			return nil, err
-		}
-	}
-	return session.New(session.Config{Issuer: s.Issuer, Audience: s.Audience, Signer: signer, Previous: prev, Lifetime: s.Lifetime})
+	return session.New(ctx, session.Config{Issuer: s.Issuer, Audience: s.Audience, Signer: signer, Lifetime: s.Lifetime})
 }
 
 func runLoginServer(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -93,7 +105,12 @@ func runLoginServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	sessions, err := ss.sessions(base, nil)
+	signer, closeSigner, err := ss.signer(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeSigner()
+	sessions, err := ss.sessions(ctx, base, signer)
 	if err != nil {
 		return err
 	}

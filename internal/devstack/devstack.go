@@ -14,6 +14,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
 	"github.com/dataproc-iis/iis/internal/devissuer"
 	"github.com/dataproc-iis/iis/internal/iamserver"
@@ -53,7 +54,7 @@ type Config struct {
 	// Password of the dev users at both IdPs (default "iis-dev").
 	Password string
 	// SessionSigner signs session tokens (default: a key generated now).
-	SessionSigner   session.Signer
+	SessionSigner   signing.Signer
 	SessionLifetime time.Duration
 }
 
@@ -68,6 +69,7 @@ type Stack struct {
 
 	loginURL string
 	login    loginParts
+	cleanup  []func()
 }
 
 // Start starts the IAM and Dataproc servers and creates the issuer.
@@ -132,6 +134,9 @@ func (s *Stack) Mux() http.Handler { return s.Issuer.Handler() }
 func (s *Stack) Close() {
 	s.Dataproc.Close()
 	s.IAM.Close()
+	for _, c := range s.cleanup {
+		c()
+	}
 }
 
 // brokerCaller mints the broker's own token from the local IAM server and

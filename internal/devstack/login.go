@@ -8,10 +8,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 
 	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/internal/devissuer"
 	"github.com/dataproc-iis/iis/internal/samlidp"
@@ -62,13 +65,16 @@ func (s *Stack) startLogin(cfg Config) error {
 	}
 	signer := cfg.SessionSigner
 	if signer == nil {
-		k, err := session.GenerateKey()
+		dir, err := os.MkdirTemp("", "iis-devstack-")
 		if err != nil {
 			return err
 		}
-		signer = session.KeySigner{Key: k}
+		s.cleanup = append(s.cleanup, func() { os.RemoveAll(dir) })
+		if signer, err = signing.NewFile(signing.FileConfig{Path: filepath.Join(dir, "session-key.pem"), Create: true}); err != nil {
+			return err
+		}
 	}
-	sessions, err := session.New(session.Config{Issuer: cfg.SessionURL, Audience: Audience, Signer: signer, Lifetime: cfg.SessionLifetime})
+	sessions, err := session.New(context.Background(), session.Config{Issuer: cfg.SessionURL, Audience: Audience, Signer: signer, Lifetime: cfg.SessionLifetime})
 	if err != nil {
 		return err
 	}

@@ -80,7 +80,7 @@ func newRig(t *testing.T, tweak ...func(*login.Config)) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := directory.Import(ctx, st, f); err != nil {
+	if _, err := directory.Import(ctx, st, f, directory.ImportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	var iusers []devissuer.User

@@ -65,6 +65,12 @@ var catalog = []Spec{
 		"Users were added to or removed from a group (mover)."),
 	spec[Rejection](EventRejected, ChannelAudit, "broker worker, functions", "audit, operators",
 		"A received message was not accepted and was acked: reason and ids, never its payload."),
+	spec[LoginFailure](LoginFailed, ChannelAudit, "broker (login service)", "audit, SIEM",
+		"A login, session exchange or refresh was refused; a specific reason, fingerprints only."),
+	spec[LoginSuccess](LoginSucceeded, ChannelAudit, "broker (login service)", "audit, SIEM",
+		"A person logged in through an OIDC or SAML IdP and the directory knows them."),
+	spec[IssuedSession](SessionIssued, ChannelAudit, "broker (login service)", "audit",
+		"The broker signed a session token; identified by its fingerprint only."),
 }
 
 func spec[T any](typ, channel, producer, consumer, summary string) Spec {

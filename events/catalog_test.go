@@ -37,8 +37,8 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("Known(%s) = false", s.Type)
 		}
 	}
-	if len(Catalog()) != 15 {
-		t.Errorf("len(Catalog()) = %d, want 15", len(Catalog()))
+	if len(Catalog()) != 18 {
+		t.Errorf("len(Catalog()) = %d, want 18", len(Catalog()))
 	}
 	names, _ := fs.Glob(schemas.FS(), "*.json")
 	for _, n := range names {

@@ -129,5 +129,20 @@ func samples() []sample {
 		}, NewGroupMembershipChanged, DecodeMembershipChange),
 		row(EventRejected, Rejection{Reason: ReasonSchemaViolation, Detail: "at /job: missing properties: type",
 			ReceivedType: JobRequested, ReceivedID: "x-1", MessageID: "1286"}, NewEventRejected, DecodeRejection),
+		row(LoginFailed, LoginFailure{
+			Login: Login{FlowID: "f1", IdP: "okta-saml", Protocol: ProtocolSAML, Client: ClientLoopback},
+			Stage: "idp_response", Reason: "saml_replayed", Message: "assertion id was already used",
+		}, NewLoginFailed, DecodeLoginFailure),
+		row(LoginSucceeded, LoginSuccess{
+			Login:     Login{FlowID: "f1", IdP: "okta-saml", Protocol: ProtocolSAML, Subject: "ada@example.com", EvidenceFingerprint: "sha256:7d1a54127b222502f5b79b5f"},
+			Principal: Principal{ID: "ada@example.com", Email: "ada@example.com", Type: PrincipalHuman},
+			UserID:    "2819c223", SessionFingerprint: "sha256:0b3f1c6a9e2d4f8a7c5e1b3d", AuthenticatedAt: testTime,
+		}, NewLoginSucceeded, DecodeLoginSuccess),
+		row(SessionIssued, IssuedSession{
+			Principal: Principal{ID: "ada@example.com", Email: "ada@example.com", Type: PrincipalHuman},
+			UserID:    "2819c223", Fingerprint: "sha256:0b3f1c6a9e2d4f8a7c5e1b3d", KeyID: "session-es256-1",
+			Issuer: "https://iis.example.com/session", Audience: "iis", Reason: SessionLogin, IdP: "okta-saml",
+			IssuedAt: testTime, ExpiresAt: testTime.Add(time.Hour), AuthTime: testTime,
+		}, NewSessionIssued, DecodeIssuedSession),
 	}
 }

@@ -36,6 +36,12 @@ const (
 	GroupMembershipChanged = Prefix + ".identity.group.membership_changed.v1"
 	// EventRejected: a received message could not be accepted (data: Rejection).
 	EventRejected = Prefix + ".event.rejected.v1"
+	// LoginFailed: a login, session exchange or refresh was refused (data: LoginFailure).
+	LoginFailed = Prefix + ".login.failed.v1"
+	// LoginSucceeded: a person logged in through an IdP and got a session (data: LoginSuccess).
+	LoginSucceeded = Prefix + ".login.succeeded.v1"
+	// SessionIssued: the broker signed a session token (data: IssuedSession).
+	SessionIssued = Prefix + ".session.issued.v1"
 )
 
 // CloudEvents extension attributes. Their values are strings; in Pub/Sub

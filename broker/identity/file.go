@@ -53,6 +53,8 @@ func LoadIssuers(path string) ([]Issuer, error) {
 	}
 	var doc struct {
 		Issuers []issuerFile `yaml:"issuers"`
+		// Logins is package login's section (the IdPs people log in with).
+		Logins yaml.Node `yaml:"logins"`
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)

@@ -47,6 +47,7 @@ type Tx interface {
 	Jobs
 	Grants
 	Effects
+	Logins
 }
 
 // Processed deduplicates deliveries.

@@ -8,10 +8,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"time"
 
+	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/session"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
+	"github.com/dataproc-iis/iis/internal/devissuer"
 	"github.com/dataproc-iis/iis/internal/devstack"
 	"github.com/dataproc-iis/iis/internal/pubsubserver"
 )
@@ -24,6 +29,8 @@ type devSettings struct {
 	brokerSettings
 	scim                              scimSettings
 	PubSubAddr, IAMAddr, DataprocAddr string
+	SAMLAddr                          string
+	session                           sessionSettings
 	Timing                            dataprocserver.Timing
 	Broker                            bool
 }
@@ -35,6 +42,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	f.String(&s.PubSubAddr, "pubsub-addr", "IIS_DEV_PUBSUB_ADDR", "127.0.0.1:8085", "where the local Pub/Sub server (pstest) listens")
 	f.String(&s.IAMAddr, "iam-addr", "IIS_DEV_IAM_ADDR", "127.0.0.1:8086", "where the local IAM Credentials server listens")
 	f.String(&s.DataprocAddr, "dataproc-addr", "IIS_DEV_DATAPROC_ADDR", "127.0.0.1:8087", "where the local Dataproc server listens")
+	f.String(&s.SAMLAddr, "saml-addr", "IIS_DEV_SAML_ADDR", "127.0.0.1:8089", "where the dev SAML IdP listens")
+	f.Duration(&s.session.Lifetime, "session-lifetime", "IIS_SESSION_LIFETIME", session.DefaultLifetime, "lifetime of a session token (at most 12h)")
 	s.scim.register(f)
 	f.Bool(&s.Broker, "broker", "IIS_DEV_BROKER", true, "run a broker worker in this process (false: only the stand-ins, SCIM and the relay, for `iis serve` workers to join)")
 	d := dataprocserver.DefaultTiming
@@ -67,16 +76,39 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	base := "http://" + l.Addr().String()
-	stack, err := devstack.Start(ctx, devstack.Config{
-		IssuerURL: base + "/oidc", IAMAddr: s.IAMAddr, DataprocAddr: s.DataprocAddr,
-		Clusters: map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
-		Timing:   dataprocserver.Timing{Pending: s.Timing.Pending, Running: s.Timing.Running, Cancel: d.Cancel},
-	})
+	samlL, err := net.Listen("tcp", s.SAMLAddr)
 	if err != nil {
 		l.Close()
 		return err
 	}
+	dirFile, err := devFile(s.DataDir, "directory.yaml")
+	if err != nil {
+		return err
+	}
+	users, err := devUsers(dirFile)
+	if err != nil {
+		return err
+	}
+	signer, err := devSessionKey(s.DataDir)
+	if err != nil {
+		return err
+	}
+	stack, err := devstack.Start(ctx, devstack.Config{
+		IssuerURL: base + "/oidc", IAMAddr: s.IAMAddr, DataprocAddr: s.DataprocAddr,
+		Clusters: map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
+		Timing:   dataprocserver.Timing{Pending: s.Timing.Pending, Running: s.Timing.Running, Cancel: d.Cancel},
+		LoginURL: base + "/login", SAMLURL: "http://" + samlL.Addr().String(), SessionURL: base + "/session",
+		Users: users, SessionSigner: signer, SessionLifetime: s.session.Lifetime,
+	})
+	if err != nil {
+		l.Close()
+		samlL.Close()
+		return err
+	}
 	defer stack.Close()
+	samlSrv := &http.Server{Handler: stack.SAML.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go samlSrv.Serve(samlL)
+	defer samlSrv.Shutdown(context.WithoutCancel(ctx))
 
 	if s.Policy == "" {
 		if s.Policy, err = devFile(s.DataDir, "policy.yaml"); err != nil {
@@ -99,7 +131,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		cfg.Pipeline = stack.Pipeline(s.Policy)
 		cfg.Pipeline.Watch = watchCfg
 	}
-	if err := writeIssuers(s.DataDir, stack.Issuer.URL()); err != nil {
+	if err := writeIssuers(s.DataDir, stack); err != nil {
 		return err
 	}
 	b, err := service.New(ctx, cfg, pub)
@@ -107,10 +139,6 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	defer b.Close()
-	dirFile, err := devFile(s.DataDir, "directory.yaml")
-	if err != nil {
-		return err
-	}
 	if n, err := seedDirectory(ctx, b.Store, dirFile); err != nil {
 		return fmt.Errorf("seeding the directory from %s: %w", dirFile, err)
 	} else if n > 0 {
@@ -130,6 +158,16 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	health(mux, b.Store)
 	mux.Handle("/oidc/", stack.Mux())
 	mux.Handle("/scim/", scimSrv)
+	loginCfg := stack.Login(b.Store, b.Audit, b.Relay.Wake)
+	loginCfg.Log = log
+	loginSrv, err := login.New(loginCfg)
+	if err != nil {
+		return err
+	}
+	if err := stack.RegisterLogin(loginSrv); err != nil {
+		return err
+	}
+	mountLogin(mux, base+"/login", loginSrv, stack.Sessions)
 	srv := &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.WithoutCancel(ctx))
@@ -157,10 +195,15 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   policy               %[11]s   (edit it: reloaded within seconds)
   directory            %[12]s   (loaded into an empty store)
   SCIM 2.0             %[6]s/scim/v2   (Authorization: Bearer %[13]s)
+  login service        %[6]s/login   (iis login -issuer dev | dev-saml; dev users' password %[14]q)
+  dev SAML IdP         %[15]s   (metadata %[15]s/metadata)
+  session issuer       %[6]s/session   (ES256, key %[16]s)
   health               %[6]s/healthz, %[6]s/readyz
 
 Try it from a second terminal:
   export PUBSUB_EMULATOR_HOST=%[1]s
+  go run ./cmd/iis login -issuer dev-saml          # a browser login as alice@example.com (password above)
+  go run ./cmd/iis run -data '{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}'
   go run ./cmd/iis tail
   TOKEN=$(go run ./cmd/iis token -issuer %[6]s/oidc -as alice@example.com)
   go run ./cmd/iis publish -type job.requested -token "$TOKEN" \
@@ -170,12 +213,29 @@ Try it from a second terminal:
   curl -s -H 'Authorization: Bearer %[13]s' '%[6]s/scim/v2/Users?filter=userName%%20eq%%20%%22bob@example.com%%22'
 
 `, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, base, devstack.Audience,
-		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile, shown)
+		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile, shown, devissuer.DefaultPassword,
+		strings.TrimSuffix(stack.SAML.MetadataURL(), "/metadata"), filepath.Join(s.DataDir, devKeyFile))
 }
 
 // writeIssuers writes the issuers file that `iis serve` workers joining
-// this dev environment use (-issuers DATA_DIR/issuers.yaml).
-func writeIssuers(dir, url string) error {
-	body := fmt.Sprintf("# Written by iis dev: the dev issuer (DEVELOPMENT ONLY).\nissuers:\n  - url: %s\n    audience: %s\n", url, devstack.Audience)
+// this dev environment use (-issuers DATA_DIR/issuers.yaml): the dev issuer
+// and the session issuer, and the IdPs of its login service.
+func writeIssuers(dir string, stack *devstack.Stack) error {
+	body := fmt.Sprintf(`# Written by iis dev (DEVELOPMENT ONLY).
+issuers:
+  - url: %s            # the dev OIDC issuer (iis token)
+    audience: %s
+  - name: session
+    url: %s         # the session issuer (iis login): sub is the directory user id
+    audience: %s
+    algorithms: [ES256]
+    directory: {by: [user_id]}
+logins:
+  - name: %s
+    oidc: {issuer: %s, client_id: %s}
+  - name: %s
+    saml: {metadata_url: %s}
+`, stack.Issuer.URL(), devstack.Audience, stack.Sessions.Issuer(), stack.Sessions.Audience(),
+		devstack.OIDCLogin, stack.Issuer.URL(), devstack.LoginClientID, devstack.SAMLLogin, stack.SAML.MetadataURL())
 	return os.WriteFile(filepath.Join(dir, "issuers.yaml"), []byte(body), 0o600)
 }

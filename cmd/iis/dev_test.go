@@ -11,7 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/identity"
+	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/events"
+	"github.com/dataproc-iis/iis/internal/devstack"
 )
 
 // syncBuffer is a bytes.Buffer safe for one writer and one reader.
@@ -41,7 +44,7 @@ func startDev(t *testing.T, extra ...string) (addr string, stderr *syncBuffer) {
 	ctx, cancel := context.WithCancel(context.Background())
 	stderr = &syncBuffer{}
 	done := make(chan int, 1)
-	args := append([]string{"dev", "-pubsub-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-iam-addr", "127.0.0.1:0", "-dataproc-addr", "127.0.0.1:0", "-data-dir", filepath.Join(t.TempDir(), "data"), "-log-format", "json"}, extra...)
+	args := append([]string{"dev", "-pubsub-addr", "127.0.0.1:0", "-http-addr", "127.0.0.1:0", "-iam-addr", "127.0.0.1:0", "-dataproc-addr", "127.0.0.1:0", "-saml-addr", "127.0.0.1:0", "-data-dir", filepath.Join(t.TempDir(), "data"), "-log-format", "json"}, extra...)
 	go func() { done <- run(ctx, args, &syncBuffer{}, stderr) }()
 	t.Cleanup(func() {
 		cancel()
@@ -114,5 +117,29 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not met in time")
 		}
 		time.Sleep(20 * time.Millisecond) // polling state that has no notification
+	}
+}
+
+// TestDevIssuersFile: the issuers file `iis dev` writes for joining
+// workers parses, trusts the session issuer with the user_id link, and
+// names both login IdPs.
+func TestDevIssuersFile(t *testing.T) {
+	dir := t.TempDir()
+	stack, err := devstack.Start(context.Background(), devstack.Config{IssuerURL: "http://127.0.0.1:1/oidc",
+		LoginURL: "http://127.0.0.1:1/login", SAMLURL: "http://127.0.0.1:2", SessionURL: "http://127.0.0.1:1/session"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stack.Close()
+	if err := writeIssuers(dir, stack); err != nil {
+		t.Fatal(err)
+	}
+	iss, err := identity.LoadIssuers(filepath.Join(dir, "issuers.yaml"))
+	if err != nil || len(iss) != 2 || iss[1].URL != "http://127.0.0.1:1/session" || len(iss[1].Directory.By) != 1 || iss[1].Directory.By[0] != identity.LinkUserID {
+		t.Errorf("LoadIssuers() = %+v, %v", iss, err)
+	}
+	idps, err := login.LoadIdPs(filepath.Join(dir, "issuers.yaml"))
+	if err != nil || len(idps) != 2 || idps[0].Name != devstack.OIDCLogin || idps[1].SAML == nil {
+		t.Errorf("LoadIdPs() = %+v, %v", idps, err)
 	}
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/dataproc-iis/iis/broker/directory"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/internal/devstack"
 )
 
 //go:embed devdata/*.yaml
@@ -48,4 +51,34 @@ func seedDirectory(ctx context.Context, st store.Store, path string) (int, error
 		return 0, nil // another process seeded it first
 	}
 	return len(r.UsersCreated) + len(r.UsersUpdated), err
+}
+
+// devKeyFile is the session signing key of `iis dev`, kept in the data dir
+// so that sessions survive a restart.
+const devKeyFile = "session-key.pem"
+
+// devSessionKey loads the dev session key, creating it on first use.
+func devSessionKey(dir string) (signing.Signer, error) {
+	return signing.NewFile(signing.FileConfig{Path: filepath.Join(dir, devKeyFile), Create: true})
+}
+
+// devUsers are the people of the directory file, who can log in at both
+// dev IdPs (workloads cannot).
+func devUsers(path string) ([]devstack.User, error) {
+	f, err := directory.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	var out []devstack.User
+	for _, u := range f.Users {
+		email := u.UserName
+		if len(u.Emails) > 0 {
+			email = u.Emails[0]
+		}
+		if !strings.Contains(email, "@") || strings.HasSuffix(email, ".gserviceaccount.com") {
+			continue
+		}
+		out = append(out, devstack.User{Email: email, Name: u.DisplayName, Groups: u.Groups})
+	}
+	return out, nil
 }

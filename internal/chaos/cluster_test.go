@@ -85,7 +85,7 @@ func startCluster(t *testing.T, bin, dir, dsn string, p params) *cluster {
 	}
 	c.dev = &proc{name: "iis-dev", bin: bin, log: filepath.Join(dir, "dev.log"), args: []string{"dev",
 		"-broker=false", "-data-dir", data, "-store", dsn,
-		"-pubsub-addr", c.pubsub, "-iam-addr", c.iam, "-dataproc-addr", c.dataproc,
+		"-pubsub-addr", c.pubsub, "-iam-addr", c.iam, "-dataproc-addr", c.dataproc, "-saml-addr", "127.0.0.1:0",
 		"-http-addr", strings.TrimPrefix(c.httpURL, "http://"), "-scim-tokens", c.scimToken,
 		"-job-pending", p.JobPending.String(), "-job-running", p.JobRunning.String(),
 		"-log-format", "json", "-log-level", "info",

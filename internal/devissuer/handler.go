@@ -36,6 +36,8 @@ func (is *Issuer) Handler() http.Handler {
 	mux.HandleFunc("GET "+base+DiscoveryPath, is.serveDiscovery)
 	mux.HandleFunc("GET "+base+JWKSPath, is.serveJWKS)
 	mux.HandleFunc("POST "+base+TokenPath, is.serveToken)
+	mux.HandleFunc("GET "+base+AuthorizePath, is.serveAuthorize)
+	mux.HandleFunc("POST "+base+AuthorizePath, is.serveAuthorize)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Dev-Issuer", "development only: never trust this issuer in production")
 		mux.ServeHTTP(w, r)
@@ -47,7 +49,11 @@ func (is *Issuer) serveDiscovery(w http.ResponseWriter, _ *http.Request) {
 		"issuer":                                is.cfg.URL,
 		"jwks_uri":                              is.cfg.URL + JWKSPath,
 		"token_endpoint":                        is.cfg.URL + TokenPath,
-		"response_types_supported":              []string{"id_token"},
+		"authorization_endpoint":                is.cfg.URL + AuthorizePath,
+		"response_types_supported":              []string{"code", "id_token"},
+		"grant_types_supported":                 []string{"authorization_code"},
+		"code_challenge_methods_supported":      []string{"S256"},
+		"scopes_supported":                      []string{"openid", "email", "profile"},
 		"subject_types_supported":               []string{"public"},
 		"id_token_signing_alg_values_supported": is.algs(),
 		"claims_supported":                      []string{"iss", "sub", "aud", "exp", "iat", "nbf", "email", "email_verified", "groups", "principal_type"},
@@ -71,6 +77,14 @@ type tokenForm struct {
 
 func (is *Issuer) serveToken(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
+	if r.Header.Get("Content-Type") == "application/x-www-form-urlencoded" && r.FormValue("grant_type") != "" {
+		if r.PostForm.Get("grant_type") != "authorization_code" {
+			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unsupported_grant_type"})
+			return
+		}
+		is.exchange(w, r)
+		return
+	}
 	req, err := readTokenRequest(r)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": "invalid_request", "error_description": err.Error()})

@@ -42,13 +42,22 @@ type Config struct {
 	DefaultTTL time.Duration
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// Users may sign in at the authorization endpoint with Password
+	// (default DefaultPassword); Clients may redeem their codes.
+	Users    []User
+	Password string
+	Clients  []Client
 }
 
 // Issuer is a running dev issuer.
 type Issuer struct {
-	cfg     Config
-	signers map[string]signer // by alg
-	jwks    jose.JSONWebKeySet
+	cfg      Config
+	signers  map[string]signer // by alg
+	jwks     jose.JSONWebKeySet
+	users    map[string]User // by lower-case e-mail
+	clients  map[string]Client
+	password string
+	codes    codes
 }
 
 type signer struct {
@@ -73,7 +82,17 @@ func New(cfg Config) (*Issuer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	is := &Issuer{cfg: cfg, signers: map[string]signer{}}
+	is := &Issuer{cfg: cfg, signers: map[string]signer{}, users: map[string]User{}, clients: map[string]Client{},
+		password: cfg.Password, codes: codes{m: map[string]*authCode{}}}
+	if is.password == "" {
+		is.password = DefaultPassword
+	}
+	for _, u := range cfg.Users {
+		is.users[strings.ToLower(u.Email)] = u
+	}
+	for _, c := range cfg.Clients {
+		is.clients[c.ID] = c
+	}
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		return nil, fmt.Errorf("rsa.GenerateKey: %w", err)

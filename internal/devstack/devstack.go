@@ -13,9 +13,12 @@ import (
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
 	"github.com/dataproc-iis/iis/internal/devissuer"
 	"github.com/dataproc-iis/iis/internal/iamserver"
+	"github.com/dataproc-iis/iis/internal/samlidp"
 )
 
 // BrokerServiceAccount is the broker's own identity in dev: Dataproc lets
@@ -41,6 +44,18 @@ type Config struct {
 	// Interceptors inject faults into the IAM and Dataproc servers (tests).
 	IAMInterceptors      []grpc.UnaryServerInterceptor
 	DataprocInterceptors []grpc.UnaryServerInterceptor
+
+	// LoginURL, if set, is where the caller serves the login service (e.g.
+	// http://127.0.0.1:8088/login): the stack then also creates the dev
+	// SAML IdP (served by the caller at SAMLURL) and the session issuer
+	// (at SessionURL), and the dev issuer's login form for Users.
+	LoginURL, SAMLURL, SessionURL string
+	Users                         []User
+	// Password of the dev users at both IdPs (default "iis-dev").
+	Password string
+	// SessionSigner signs session tokens (default: a key generated now).
+	SessionSigner   signing.Signer
+	SessionLifetime time.Duration
 }
 
 // Stack is the running stand-ins.
@@ -48,6 +63,13 @@ type Stack struct {
 	Issuer   *devissuer.Issuer
 	IAM      *iamserver.Server
 	Dataproc *dataprocserver.Server
+	// SAML and Sessions are set when Config.LoginURL is.
+	SAML     *samlidp.IdP
+	Sessions *session.Sessions
+
+	loginURL string
+	login    loginParts
+	cleanup  []func()
 }
 
 // Start starts the IAM and Dataproc servers and creates the issuer.
@@ -55,7 +77,10 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	if cfg.IssuerURL == "" {
 		return nil, errors.New("devstack: IssuerURL is required")
 	}
-	is, err := devissuer.New(devissuer.Config{URL: cfg.IssuerURL, DevMode: true, Audience: Audience, ES256: true})
+	secret := newSecret()
+	users, clients := devIssuerLogin(cfg, secret)
+	is, err := devissuer.New(devissuer.Config{URL: cfg.IssuerURL, DevMode: true, Audience: Audience, ES256: true,
+		Users: users, Clients: clients, Password: cfg.Password})
 	if err != nil {
 		return nil, err
 	}
@@ -75,16 +100,23 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		iam.Close()
 		return nil, err
 	}
-	return &Stack{Issuer: is, IAM: iam, Dataproc: dp}, nil
+	st := &Stack{Issuer: is, IAM: iam, Dataproc: dp, login: loginParts{clientSecret: secret, users: cfg.Users}}
+	if err := st.startLogin(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
 }
 
 // Pipeline is the broker configuration that trusts the dev issuer and runs
 // jobs on the local servers.
 func (s *Stack) Pipeline(policyPath string) service.Pipeline {
+	issuers := []identity.Issuer{{URL: s.Issuer.URL(), Audience: Audience, TrustedForGroups: false}}
+	if s.Sessions != nil {
+		issuers = append(issuers, s.Sessions.Identity())
+	}
 	return service.Pipeline{
-		Identity: identity.Config{Issuers: []identity.Issuer{{
-			URL: s.Issuer.URL(), Audience: Audience, TrustedForGroups: false,
-		}}},
+		Identity:   identity.Config{Issuers: issuers},
 		PolicyPath: policyPath,
 		Directory:  true,
 		Execute:    true,
@@ -102,6 +134,9 @@ func (s *Stack) Mux() http.Handler { return s.Issuer.Handler() }
 func (s *Stack) Close() {
 	s.Dataproc.Close()
 	s.IAM.Close()
+	for _, c := range s.cleanup {
+		c()
+	}
 }
 
 // brokerCaller mints the broker's own token from the local IAM server and

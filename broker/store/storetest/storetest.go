@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JobState", testJobState},
 		{"JobClaim", testJobClaim},
 		{"Grants", testGrants},
+		{"Logins", testLogins},
 		{"Rollback", testRollback},
 		{"RollbackOnPanic", testRollbackOnPanic},
 		{"ViewIsReadOnly", testViewReadOnly},
@@ -58,6 +59,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ConcurrentMarkProcessed", testConcurrentMarkProcessed},
 		{"ConcurrentDecision", testConcurrentDecision},
 		{"ConcurrentMembers", testConcurrentMembers},
+		{"ConcurrentConsumeOnce", testConcurrentConsumeOnce},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

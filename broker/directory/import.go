@@ -193,9 +193,6 @@ func putFileUser(ctx context.Context, tx store.Tx, fu FileUser, opts ImportOptio
 	if !created && sameUser(old, u) {
 		return old, nil
 	}
-	if created && !u.Active {
-		u.Locked, u.LockReason = true, lockImport // created inactive: created locked, as SCIM does
-	}
 	if u, err = tx.PutUser(ctx, u); err != nil {
 		return u, err
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -84,6 +85,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis serve starting")
 	c, err := s.client(ctx)
 	if err != nil {
 		return err
@@ -105,6 +107,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		log.Info().Str("addr", addr).Msg("health endpoints serving")
 	}
-	log.Info().Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
+	log.Info().EmbedObject(version.Get()).Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
 	return b.Run(ctx, c)
 }

@@ -64,12 +64,18 @@ func (s *brokerSettings) serviceConfig() service.Config {
 	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: service.Pipeline{Watch: s.Watch}}
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveFlags registers the flags of `iis serve`.
+func serveFlags(stderr io.Writer) (flags, *brokerSettings, *pipelineSettings) {
 	var s brokerSettings
 	var ps pipelineSettings
 	f := newFlags("serve", stderr)
 	s.register(f)
 	ps.register(f)
+	return f, &s, &ps
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, s, ps := serveFlags(stderr)
 	if err := f.Parse(args); err != nil {
 		return err
 	}

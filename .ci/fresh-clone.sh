@@ -95,10 +95,14 @@ id=$(echo "$published" | sed -n 's/.*, event \([^)]*\)).*/\1/p')
 [ -n "$id" ] || fail "no event id in: $published"
 say "published job request $id"
 
-# job.approved, then the job runs to SUCCEEDED (local Dataproc: 2s pending, 10s running).
+# job.approved, then the job runs to SUCCEEDED (local Dataproc: 2s pending, 10s
+# running). Pub/Sub may deliver out of order: read the trail in audit-chain
+# order (seq).
 want='job.approved credential.issued job.submitted job.state_changed:RUNNING job.state_changed:SUCCEEDED'
 for _ in $(seq 1 120); do
-  trail=$( (grep -F "request=$id" "$work/tail.out" || true) | sed -E 's/^[^ ]+ +([a-z_.]+)\.v1 .*"state":"([A-Z_]+)".*/\1:\2/; s/^[^ ]+ +([a-z_.]+)\.v1 .*/\1/' | tr '\n' ' ' | sed 's/ $//')
+  trail=$( (grep -F "request=$id" "$work/tail.out" || true) \
+    | sed -E 's/^[^ ]+ +([a-z_.]+)\.v1 .* seq=([0-9]+) .*"state":"([A-Z_]+)".*/\2 \1:\3/; s/^[^ ]+ +([a-z_.]+)\.v1 .* seq=([0-9]+) .*/\2 \1/' \
+    | sort -n | cut -d' ' -f2 | tr '\n' ' ' | sed 's/ $//')
   [ "$trail" = "$want" ] && break
   case "$trail" in *denied*|*rejected*|*FAILED*|*CANCELLED*) fail "audit trail: $trail" ;; esac
   sleep 0.5

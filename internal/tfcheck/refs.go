@@ -56,6 +56,9 @@ type checker struct {
 	m                    *Module
 	usedVars, usedLocals map[string]bool
 	problems             []Problem
+	// inVariable names the variable block being walked: its validation
+	// naming the variable itself does not make it used.
+	inVariable string
 }
 
 func (c *checker) report(r hcl.Range, format string, args ...any) {
@@ -70,6 +73,10 @@ func (c *checker) block(b *hclsyntax.Block, s scope) {
 	case "resource", "data", "module":
 		_, s.count = b.Body.Attributes["count"]
 		_, s.each = b.Body.Attributes["for_each"]
+	}
+	c.inVariable = ""
+	if b.Type == "variable" {
+		c.inVariable = b.Labels[0]
 	}
 	c.body(b.Type, b.Body, s)
 }
@@ -139,7 +146,9 @@ func (c *checker) traversal(t hcl.Traversal, s scope) {
 	case s.iterators[root]:
 	case root == "var":
 		name := attr(1)
-		c.usedVars[name] = true
+		if name != c.inVariable {
+			c.usedVars[name] = true
+		}
 		if c.m.Variables[name] == nil {
 			c.report(r, "var.%s is not declared", name)
 		}

@@ -9,6 +9,15 @@ variable "unused" { # want: variable "unused" is declared but never used
   default = "x"
 }
 
+variable "only_validated" { # want: variable "only_validated" is declared but never used
+  type    = number
+  default = 1
+  validation {
+    condition     = var.only_validated > 0
+    error_message = "positive"
+  }
+}
+
 variable "names" {
   type    = list(string)
   default = []

@@ -16,6 +16,7 @@ SOURCE_DATE_EPOCH := $(shell git log -1 --format=%ct 2>/dev/null)
 IMAGE_LAYOUT ?= bin/image
 IMAGE_TAR    ?= bin/iis-image.tar
 IMAGE_ARCH   ?= amd64
+CA_CERTS     ?= /etc/ssl/certs/ca-certificates.crt
 
 .DEFAULT_GOAL := help
 
@@ -34,7 +35,7 @@ run: ## Run the broker on the all-local default (pstest, local IAM/Dataproc, SQL
 .PHONY: image
 image: ## Build the container image without an engine: OCI layout in $(IMAGE_LAYOUT), tarball $(IMAGE_TAR) (docker load, crane push).
 	$(GO) run ./internal/ociimage/mkimage -version "$(VERSION)" -revision "$(REVISION)" -modified="$(or $(MODIFIED),false)" \
-	  -arch $(IMAGE_ARCH) -source-date-epoch "$(SOURCE_DATE_EPOCH)" -layout $(IMAGE_LAYOUT) -tar $(IMAGE_TAR)
+	  -arch $(IMAGE_ARCH) -ca-certs $(CA_CERTS) -source-date-epoch "$(SOURCE_DATE_EPOCH)" -layout $(IMAGE_LAYOUT) -tar $(IMAGE_TAR)
 
 .PHONY: docker-image
 docker-image: ## Build the same image from the Dockerfile with a Docker engine (not available in this repository's CI).

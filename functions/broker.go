@@ -18,6 +18,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
 	"github.com/dataproc-iis/iis/internal/logging"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -66,6 +67,7 @@ func current(ctx context.Context) (*backend, error) {
 	if err != nil {
 		return nil, err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis function starting: HandleMessage/Watch")
 	cfg := service.Config{
 		Store:    env("IIS_STORE", ""),
 		Topology: transport.DefaultTopology(),

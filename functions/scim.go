@@ -16,6 +16,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/worker"
 	"github.com/dataproc-iis/iis/internal/logging"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -104,6 +105,7 @@ func buildSCIM(ctx context.Context) (*scimBackend, error) {
 	if err != nil {
 		return nil, err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis function starting: SCIM")
 	cfg := scim.Config{
 		Tokens:     splitTokens(os.Getenv("IIS_SCIM_TOKENS")),
 		TokensFile: os.Getenv("IIS_SCIM_TOKENS_FILE"),

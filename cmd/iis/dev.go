@@ -19,6 +19,7 @@ import (
 	"github.com/dataproc-iis/iis/internal/devissuer"
 	"github.com/dataproc-iis/iis/internal/devstack"
 	"github.com/dataproc-iis/iis/internal/pubsubserver"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -60,6 +61,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis dev starting")
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return err
 	}
@@ -175,10 +177,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	banner(stderr, s, cfg, base, stack, dirFile, shown)
 	if !s.Broker {
 		printJoin(stderr, joinCommand(s, cfg, stack))
-		log.Info().Msg("dev stand-ins running without a broker; start `iis serve` workers; Ctrl-C to stop")
+		log.Info().EmbedObject(version.Get()).Msg("dev stand-ins running without a broker; start `iis serve` workers; Ctrl-C to stop")
 		return b.RunRelay(ctx)
 	}
-	log.Info().Msg("dev broker running; Ctrl-C to stop")
+	log.Info().EmbedObject(version.Get()).Msg("dev broker running; Ctrl-C to stop")
 	return b.Run(ctx, c)
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/session"
 	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -101,6 +102,7 @@ func runLoginServer(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis login-server starting")
 	list, err := login.LoadIdPs(idps)
 	if err != nil {
 		return err

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strings"
 
 	"github.com/rs/zerolog"
@@ -16,6 +17,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/scim"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -67,6 +69,12 @@ func runSCIM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	f := newFlags("scim", stderr)
 	s.register(f)
 	sc.register(f)
+	// -source names the identity events this process emits: SCIM's own
+	// default, not the worker's.
+	if os.Getenv("IIS_SOURCE") == "" {
+		s.Worker.Source = scim.DefaultSource
+		f.Lookup("source").DefValue = scim.DefaultSource
+	}
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -77,6 +85,7 @@ func runSCIM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis scim starting")
 	c, err := s.client(ctx)
 	if err != nil {
 		return err
@@ -89,7 +98,7 @@ func runSCIM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer b.Close()
-	srv, err := sc.server(b, s.Topo.Identity, "", log)
+	srv, err := sc.server(b, s.Topo.Identity, s.Worker.Source, log)
 	if err != nil {
 		return err
 	}
@@ -101,6 +110,7 @@ func runSCIM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	fmt.Fprintf(stderr, "SCIM endpoint: http://%s/scim/v2 (identity events to %s)\n", addr, s.Topo.Identity)
+	log.Info().EmbedObject(version.Get()).Str("addr", addr).Str("identity_topic", s.Topo.Identity).Msg("SCIM serving")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Relay.Run(gctx) })
 	g.Go(func() error { return <-done })

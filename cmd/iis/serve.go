@@ -12,6 +12,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
+	"github.com/dataproc-iis/iis/internal/version"
 )
 
 func init() {
@@ -63,12 +64,18 @@ func (s *brokerSettings) serviceConfig() service.Config {
 	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: service.Pipeline{Watch: s.Watch}}
 }
 
-func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+// serveFlags registers the flags of `iis serve`.
+func serveFlags(stderr io.Writer) (flags, *brokerSettings, *pipelineSettings) {
 	var s brokerSettings
 	var ps pipelineSettings
 	f := newFlags("serve", stderr)
 	s.register(f)
 	ps.register(f)
+	return f, &s, &ps
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, s, ps := serveFlags(stderr)
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -84,6 +91,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	log.Info().EmbedObject(version.Get()).Msg("iis serve starting")
 	c, err := s.client(ctx)
 	if err != nil {
 		return err
@@ -105,6 +113,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		log.Info().Str("addr", addr).Msg("health endpoints serving")
 	}
-	log.Info().Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
+	log.Info().EmbedObject(version.Get()).Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
 	return b.Run(ctx, c)
 }

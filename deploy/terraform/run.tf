@@ -48,13 +48,18 @@ locals {
     IIS_MAX_OUTSTANDING       = tostring(var.max_outstanding)
     IIS_STREAMS               = tostring(var.streams)
     IIS_POLICY                = "/etc/iis/policy/policy.yaml"
-  })
+    IIS_ISSUERS               = "/etc/iis/issuers/issuers.yaml"
+  }, local.label_key_env)
 
   scim_env = merge(local.common_env, {
     IIS_STORE            = local.dsn.scim
     IIS_SOURCE           = var.scim_event_source
     IIS_SCIM_TOKENS_FILE = "/etc/iis/scim/tokens"
   })
+
+  # The label key secret's ID, when there is one: the worker mounts it.
+  label_key     = [for s in data.google_secret_manager_secret.label_key : s.secret_id]
+  label_key_env = var.label_key_secret_id == null ? {} : { IIS_LABEL_KEY_FILE = "/etc/iis/label-key/key" }
 
   # Direct VPC egress, only when the database is private. Private ranges only:
   # Google APIs keep using Google's network, the database goes through the VPC.
@@ -122,6 +127,19 @@ resource "google_cloud_run_v2_service" "worker" {
         name       = "policy"
         mount_path = "/etc/iis/policy"
       }
+
+      volume_mounts {
+        name       = "issuers"
+        mount_path = "/etc/iis/issuers"
+      }
+
+      dynamic "volume_mounts" {
+        for_each = local.label_key
+        content {
+          name       = "label-key"
+          mount_path = "/etc/iis/label-key"
+        }
+      }
     }
 
     containers {
@@ -158,11 +176,40 @@ resource "google_cloud_run_v2_service" "worker" {
         }
       }
     }
+
+    volumes {
+      name = "issuers"
+      secret {
+        secret = google_secret_manager_secret.issuers.secret_id
+        items {
+          version = google_secret_manager_secret_version.issuers.version
+          path    = "issuers.yaml"
+          mode    = 292
+        }
+      }
+    }
+
+    dynamic "volumes" {
+      for_each = local.label_key
+      content {
+        name = "label-key"
+        secret {
+          secret = volumes.value
+          items {
+            version = "latest"
+            path    = "key"
+            mode    = 292
+          }
+        }
+      }
+    }
   }
 
   depends_on = [
     google_project_service.api,
     google_secret_manager_secret_iam_member.broker_policy,
+    google_secret_manager_secret_iam_member.broker_issuers,
+    google_secret_manager_secret_iam_member.broker_label_key,
     google_project_iam_member.sql,
     google_sql_user.broker,
   ]

@@ -102,6 +102,17 @@ variable "policy_file" {
   type        = string
 }
 
+variable "issuers_file" {
+  description = "Path of the trusted-issuers YAML (IIS_ISSUERS; see issuers.yaml.example). Required with a policy: a worker that trusts no issuer cannot start. Not secret; stored in Secret Manager only to mount it as a versioned file."
+  type        = string
+}
+
+variable "label_key_secret_id" {
+  description = "Secret Manager secret (created outside Terraform, see README) holding the key of the iis-principal label hash (IIS_LABEL_KEY_FILE). Without it the label is a plain SHA-256 of the principal, which anyone who may list Dataproc jobs can match against a list of e-mail addresses. Null turns it off."
+  type        = string
+  default     = "iis-label-key"
+}
+
 variable "event_source" {
   description = "CloudEvents source of events the workers emit (IIS_SOURCE)."
   type        = string

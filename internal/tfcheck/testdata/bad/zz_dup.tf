@@ -1,0 +1,3 @@
+variable "project" { # want: variable project declared twice
+  type = string
+}

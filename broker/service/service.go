@@ -80,6 +80,7 @@ func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error)
 	}
 	b := &Broker{cfg: cfg, Store: st, Audit: audit.Log{Topic: cfg.Topology.Audit}, Router: worker.Router{}}
 	cfg.Relay.Owner = cfg.Name
+	cfg.Relay.Link = audit.Link
 	if b.Relay, err = outbox.NewRelay(cfg.Relay, st, pub); err != nil {
 		st.Close()
 		return nil, err

@@ -47,6 +47,9 @@ func auditTrail(t *testing.T, n int) (string, []store.OutboxMessage) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := audit.Sequence(ctx, st, 0); err != nil {
+		t.Fatal(err)
+	}
 	trail, err := st.AuditTrail(ctx, 0, 0)
 	if err != nil || len(trail) != n {
 		t.Fatalf("AuditTrail() = %d records, %v; want %d", len(trail), err, n)

@@ -25,7 +25,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		{noop, "sqlite", []int{1, 3}},
 		{noop, "postgres", []int{1, 3}},
 		{decide, "sqlite", []int{1, 3}},
-		{decide, "postgres", []int{1, 3}},
+		{decide, "postgres", []int{1, 3, 6}},
 		{execute, "sqlite", []int{1, 3}},
 		{execute, "postgres", []int{1, 3}},
 	} {

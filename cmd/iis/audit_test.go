@@ -19,6 +19,8 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, to tamper with the file
 
 	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/checkpoint"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/sqlite"
 	"github.com/dataproc-iis/iis/events"
@@ -303,5 +305,50 @@ func TestAuditUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errOut); code != 1 {
 			t.Errorf("iis %v = %d, want 1 (stderr %q)", args, code, errOut.String())
 		}
+	}
+}
+
+// TestAuditVerifyCheckpoints checks a store against the checkpoints `iis
+// dev` keeps in its data directory: by default, with no flag.
+func TestAuditVerifyCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	dir, trail := auditTrail(t, 6)
+	st, err := sqlite.Open(ctx, sqlite.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := signing.NewFile(signing.FileConfig{Path: filepath.Join(dir, "checkpoint-key.pem"), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := checkpoint.New(checkpoint.Config{Store: st, Signer: key, Archive: checkpoint.Dir{Path: filepath.Join(dir, "checkpoints")},
+		Topic: "iis-audit", Source: "//test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, made, err := cp.Checkpoint(ctx); err != nil || !made {
+		t.Fatalf("Checkpoint() = %v, %v", made, err)
+	}
+	st.Close()
+
+	rep, code := verifyJSON(t, "-data-dir", dir)
+	if code != 0 || rep.Anchors != 1 {
+		t.Fatalf("iis audit verify (intact, 1 checkpoint) = exit %d, anchors %d, %v", code, rep.Anchors, rep.Problems)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "DELETE FROM outbox WHERE seq > 4")
+	mustExec(t, db, "UPDATE audit_chain_head SET seq = 4, hash = ? WHERE id = 1", trail[3].Hash)
+	db.Close()
+	rep, code = verifyJSON(t, "-data-dir", dir)
+	if diff := cmp.Diff([]finding{{audit.Removed, 5, -1}}, projection(rep)); diff != "" || code != 1 {
+		t.Errorf("iis audit verify (truncated tail) = exit %d, findings (-want +got):\n%s", code, diff)
+	}
+	var out, errOut syncBuffer
+	code = run(ctx, []string{"audit", "verify", "-data-dir", dir, "-checkpoint-archive", filepath.Join(dir, "checkpoints")}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "-checkpoint-key") {
+		t.Errorf("iis audit verify -checkpoint-archive without a key = exit %d, %q; want a refusal naming -checkpoint-key", code, errOut.String())
 	}
 }

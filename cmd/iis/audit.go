@@ -225,6 +225,7 @@ func scanCapture(ctx context.Context, path string, fn func(line int, r audit.Rec
 	}
 	return nil
 }
+
 // captureRecord turns a line of `iis tail -json` back into the message as
 // published: the attributes, and the data (JSON kept byte for byte, or
 // raw_data).

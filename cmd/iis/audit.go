@@ -18,7 +18,7 @@ import (
 )
 
 func init() {
-	register("audit", "verify the audit trail's hash chain (`audit verify`, from the store or a capture)", runAudit)
+	register("audit", "verify the audit trail's hash chain (`audit verify`) or export it (`audit export -format ocsf`)", runAudit)
 }
 
 const auditUsage = "usage: iis audit verify [-store URL | -data-dir DIR | -file CAPTURE] [-checkpoint-archive DIR|gs://… -checkpoint-key KEY] [-json]"
@@ -28,8 +28,11 @@ const auditUsage = "usage: iis audit verify [-store URL | -data-dir DIR | -file 
 const maxCaptureLine = 4 << 20
 
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && args[0] == "export" {
+		return runExport(ctx, args[1:], stdout, stderr)
+	}
 	if len(args) == 0 || args[0] != "verify" {
-		return errors.New(auditUsage)
+		return errors.New(auditUsage + "\n" + exportUsage)
 	}
 	var dataDir, st, file string
 	var asJSON bool

@@ -352,3 +352,41 @@ func TestAuditVerifyCheckpoints(t *testing.T) {
 		t.Errorf("iis audit verify -checkpoint-archive without a key = exit %d, %q; want a refusal naming -checkpoint-key", code, errOut.String())
 	}
 }
+
+func TestAuditExportOCSF(t *testing.T) {
+	dir, trail := auditTrail(t, 4)
+	out := filepath.Join(t.TempDir(), "ocsf.jsonl")
+	var stdout, stderr syncBuffer
+	if code := run(context.Background(), []string{"audit", "export", "-format", "ocsf", "-data-dir", dir, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("iis audit export = exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != len(trail) {
+		t.Fatalf("exported %d lines, want %d", len(lines), len(trail))
+	}
+	for i, l := range lines {
+		var rec struct {
+			ClassUID int `json:"class_uid"`
+			Metadata struct {
+				UID string `json:"uid"`
+			} `json:"metadata"`
+			Unmapped struct {
+				CloudEvents map[string]string `json:"cloudevents"`
+			} `json:"unmapped"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if rec.ClassUID != 6003 || rec.Metadata.UID != trail[i].EventID || rec.Unmapped.CloudEvents["auditseq"] != strconv.Itoa(i+1) {
+			t.Errorf("line %d = class %d, uid %s, seq %s; want API Activity for event %s at seq %d",
+				i+1, rec.ClassUID, rec.Metadata.UID, rec.Unmapped.CloudEvents["auditseq"], trail[i].EventID, i+1)
+		}
+	}
+	if !strings.Contains(stderr.String(), "exported 4 records") {
+		t.Errorf("stderr = %q, want the count", stderr.String())
+	}
+}

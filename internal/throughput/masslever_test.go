@@ -214,4 +214,3 @@ func (r *rig) waitRevoked(n int) (last time.Time, cancels int) {
 	}
 	return last, cancels
 }
-

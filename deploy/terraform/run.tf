@@ -48,6 +48,8 @@ locals {
     IIS_MAX_OUTSTANDING       = tostring(var.max_outstanding)
     IIS_STREAMS               = tostring(var.streams)
     IIS_POLICY                = "/etc/iis/policy/policy.yaml"
+    IIS_CHECKPOINT_ARCHIVE    = "gs://${google_storage_bucket.checkpoints.name}/"
+    IIS_CHECKPOINT_KEY        = google_kms_crypto_key.checkpoints.id
   })
 
   scim_env = merge(local.common_env, {

@@ -390,3 +390,71 @@ func TestAuditExportOCSF(t *testing.T) {
 		t.Errorf("stderr = %q, want the count", stderr.String())
 	}
 }
+
+// TestAuditVerifyCaptureCheckpoints checks a capture against the
+// checkpoint events it holds: with the key, a capture whose last records
+// were rewritten consistently fails at the checkpointed seq; a forged
+// checkpoint is reported; without the key, they are only counted.
+func TestAuditVerifyCaptureCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	_, trail := auditTrail(t, 5)
+	keyPath := filepath.Join(t.TempDir(), "key.pem")
+	key, err := signing.NewFile(signing.FileConfig{Path: keyPath, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkpointLine := func(s signing.Signer, seq int64, hash string) *pubsub.Message {
+		c, err := checkpoint.Sign(ctx, s, events.Checkpoint{ChainID: "3f6c2b1e-8d4a-4f7b-9c1e-5a2d7b8e9f01", Seq: seq, Count: seq, Hash: hash, Time: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := events.NewAuditCheckpointed("//test", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := events.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pubsub.Message{ID: "cp", Data: m.Data, Attributes: m.Attributes, PublishTime: time.Now()}
+	}
+	write := func(ms ...*pubsub.Message) string {
+		var b bytes.Buffer
+		for _, m := range ms {
+			writeJSON(&b, m)
+		}
+		f := filepath.Join(t.TempDir(), "audit.jsonl")
+		if err := os.WriteFile(f, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	var msgs []*pubsub.Message
+	for i, m := range trail {
+		msgs = append(msgs, &pubsub.Message{ID: strconv.Itoa(i), Data: m.Data, Attributes: m.Attributes, PublishTime: time.Now()})
+	}
+	good := checkpointLine(key, 4, trail[3].Hash)
+	lie := checkpointLine(key, 4, strings.Repeat("ab", 32)) // what a rewritten capture would be checked against
+	forger, err := signing.NewFile(signing.FileConfig{Path: filepath.Join(t.TempDir(), "other.pem"), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := checkpointLine(forger, 4, trail[3].Hash)
+
+	rep, code := verifyJSON(t, "-file", write(append(msgs, good)...), "-from", "1", "-checkpoint-archive", t.TempDir(), "-checkpoint-key", keyPath)
+	if code != 0 || rep.Anchors != 1 {
+		t.Errorf("capture with a good checkpoint = exit %d, anchors %d, %v", code, rep.Anchors, rep.Problems)
+	}
+	rep, code = verifyJSON(t, "-file", write(append(msgs, lie)...), "-from", "1", "-checkpoint-archive", t.TempDir(), "-checkpoint-key", keyPath)
+	if diff := cmp.Diff([]finding{{audit.Rewritten, 4, 4}}, projection(rep)); diff != "" || code != 1 {
+		t.Errorf("capture contradicting its checkpoint = exit %d (-want +got):\n%s", code, diff)
+	}
+	rep, code = verifyJSON(t, "-file", write(append(msgs, forged)...), "-from", "1", "-checkpoint-archive", t.TempDir(), "-checkpoint-key", keyPath)
+	if len(rep.Problems) != 1 || rep.Problems[0].Kind != audit.BadCheckpoint || code != 1 {
+		t.Errorf("capture with a forged checkpoint = exit %d, %v; want bad_checkpoint", code, rep.Problems)
+	}
+	rep, code = verifyJSON(t, "-file", write(append(msgs, forged)...), "-from", "1", "-data-dir", t.TempDir())
+	if code != 0 || len(rep.Notes) == 0 || !strings.Contains(strings.Join(rep.Notes, " "), "not checked") {
+		t.Errorf("capture with a checkpoint, no key = exit %d, notes %v; want OK with a note", code, rep.Notes)
+	}
+}

@@ -54,11 +54,20 @@ func BenchmarkEndToEnd(b *testing.B) {
 // the target puts it: one burst of b.N requests finds the peak
 // decisions/s of the configuration, then b.N more are published at 80% of
 // it, evenly spaced, and their p50/p99 latencies are reported (decide-only,
-// PostgreSQL). The decisions/s reported is the paced run's.
+// PostgreSQL, beside the transport alone at its own 80%). The decisions/s
+// reported is the paced run's.
 func BenchmarkLatency(b *testing.B) {
-	for _, w := range []int{1, 3} {
-		b.Run(fmt.Sprintf("decide/postgres/workers=%d", w), func(b *testing.B) {
-			r := newRig(b, decide, "postgres", w)
+	for _, c := range []struct {
+		mode    mode
+		backend string
+		workers int
+	}{{transportOnly, "", 1}, {transportOnly, "", 3}, {decide, "postgres", 1}, {decide, "postgres", 3}} {
+		name := fmt.Sprintf("%s/workers=%d", c.mode, c.workers)
+		if c.backend != "" {
+			name = fmt.Sprintf("%s/%s/workers=%d", c.mode, c.backend, c.workers)
+		}
+		b.Run(name, func(b *testing.B) {
+			r := newRig(b, c.mode, c.backend, c.workers)
 			r.run(r.requests(20))
 			b.ResetTimer()
 			peak := r.runAt(r.requests(b.N), 0)

@@ -23,12 +23,12 @@ const (
 	stayers      = 50
 	scimToken    = "throughput-scim-token-0123456789"
 	cascadeQuota = 6000 // Dataproc calls per minute per region, across the workers
+	steadyRate   = 20   // the stayers' job requests per second
 )
 
 // BenchmarkMassLeaver is a mass leaver event under load: 200 principals
 // with 5 running jobs each (1,000 workloads) are deactivated over SCIM
-// within a second, while 50 others keep sending job requests at a steady
-// rate. It reports the time from the first SCIM PATCH to the last cancel
+// at once, while 50 others keep sending job requests at a steady rate. It reports the time from the first SCIM PATCH to the last cancel
 // the cascades issued (their access.revoked events say when), the cancels
 // per second against the Dataproc quota shared by the workers, and how many
 // submits went out meanwhile: cancels go first in the quota, so submits
@@ -40,7 +40,9 @@ func BenchmarkMassLeaver(b *testing.B) {
 		b.StopTimer()
 		r := newRig(b, execute, "postgres", workers, func(c *rigConfig) {
 			c.users = leavers + stayers
-			c.timing = dataprocserver.Timing{Pending: 20 * time.Millisecond, Running: time.Hour, Cancel: 50 * time.Millisecond}
+			// Long enough for the leavers' workloads to be running when
+			// they leave; short enough that the stayers' do not pile up.
+			c.timing = dataprocserver.Timing{Pending: 20 * time.Millisecond, Running: 3 * time.Minute, Cancel: 50 * time.Millisecond}
 			c.perMinute = cascadeQuota / workers
 		})
 		base := r.scim()
@@ -60,7 +62,7 @@ func BenchmarkMassLeaver(b *testing.B) {
 		ctx, stopLoad := context.WithCancel(r.ctx)
 		var load sync.WaitGroup
 		load.Add(1)
-		go func() { defer load.Done(); r.steady(ctx, 40) }()
+		go func() { defer load.Done(); r.steady(ctx, steadyRate) }()
 		time.Sleep(time.Second)
 
 		b.StartTimer()

@@ -74,6 +74,7 @@ type Service struct {
 // Endpoint is a network or service endpoint, by name.
 type Endpoint struct {
 	Name    string `json:"name,omitempty"`
+	IP      string `json:"ip,omitempty"`
 	SvcName string `json:"svc_name,omitempty"`
 }
 

@@ -77,6 +77,9 @@ var mappers = map[string]func(event.Event, *Event) error{
 	events.GroupMembershipChanged: mapMembership,
 	events.EventRejected:          mapRejected,
 	events.AuditCheckpointed:      mapCheckpoint,
+	events.LoginFailed:            mapLoginFailed,
+	events.LoginSucceeded:         mapLoginSucceeded,
+	events.SessionIssued:          mapSession,
 }
 
 // Mapped reports whether Map has a class for the type.

@@ -68,8 +68,9 @@ test-chaos: ## Chaos test: iis dev + 3 `iis serve` on PostgreSQL, 1,000 requests
 	IIS_CHAOS=1 $(GO) test -count=1 -v -run '^TestChaos$$' -timeout 10m ./internal/chaos/
 
 .PHONY: bench-e2e
-bench-e2e: ## End-to-end decisions/s: transport ceiling, no-op broker, decide, execute; 1 and 3 workers; SQLite and PostgreSQL.
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCH_E2E_N) ./internal/throughput/
+bench-e2e: ## End-to-end decisions/s and p50/p99 latency (transport ceiling, no-op, decide, execute; 1, 3, 6 workers), latency at 80% of peak, mass leaver (PostgreSQL needs IIS_TEST_POSTGRES_DSN).
+	$(GO) test -run '^$$' -bench 'EndToEnd|Latency' -benchmem -benchtime $(BENCH_E2E_N) -timeout 60m ./internal/throughput/
+	$(GO) test -run '^$$' -bench MassLeaver -benchtime 1x -timeout 20m ./internal/throughput/
 
 .PHONY: fuzz
 fuzz: ## Fuzz the outside-facing decoders for 20s each.

@@ -71,6 +71,8 @@ var catalog = []Spec{
 		"A person logged in through an OIDC or SAML IdP and the directory knows them."),
 	spec[IssuedSession](SessionIssued, ChannelAudit, "broker (login service)", "audit",
 		"The broker signed a session token; identified by its fingerprint only."),
+	spec[Checkpoint](AuditCheckpointed, ChannelAudit, "broker (checkpoint)", "audit, SIEM, iis audit verify",
+		"The audit chain's head was signed (Cloud KMS) and archived outside the database; not itself chained."),
 }
 
 func spec[T any](typ, channel, producer, consumer, summary string) Spec {

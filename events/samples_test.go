@@ -1,6 +1,7 @@
 package events
 
 import (
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -144,5 +145,10 @@ func samples() []sample {
 			Issuer: "https://iis.example.com/session", Audience: "iis", Reason: SessionLogin, IdP: "okta-saml",
 			IssuedAt: testTime, ExpiresAt: testTime.Add(time.Hour), AuthTime: testTime,
 		}, NewSessionIssued, DecodeIssuedSession),
+		row(AuditCheckpointed, Checkpoint{ChainID: "3f6c2b1e-8d4a-4f7b-9c1e-5a2d7b8e9f01", Seq: 120,
+			Hash: strings.Repeat("ab", 32), Count: 120, Time: time.Date(2026, 12, 3, 10, 15, 0, 0, time.UTC),
+			Previous:  &CheckpointRef{Seq: 77, Hash: strings.Repeat("cd", 32)},
+			KeyID:     "projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
+			Algorithm: "EC_SIGN_P256_SHA256", Signature: "MEUCIQ=="}, NewAuditCheckpointed, DecodeCheckpoint),
 	}
 }

@@ -85,6 +85,11 @@ func NewEventRejected(source string, d Rejection, opts ...Option) (event.Event, 
 	return New(EventRejected, source, d, opts...)
 }
 
+// NewAuditCheckpointed builds an audit.checkpointed.v1 event (see New).
+func NewAuditCheckpointed(source string, d Checkpoint, opts ...Option) (event.Event, error) {
+	return New(AuditCheckpointed, source, d, opts...)
+}
+
 // DecodeJobRequest returns the data of a job.requested event.
 func DecodeJobRequest(e event.Event) (JobRequest, error) { return decodeData[JobRequest](e) }
 
@@ -119,6 +124,9 @@ func DecodeMembershipChange(e event.Event) (MembershipChange, error) {
 
 // DecodeRejection returns the data of an event.rejected event.
 func DecodeRejection(e event.Event) (Rejection, error) { return decodeData[Rejection](e) }
+
+// DecodeCheckpoint returns the data of an audit.checkpointed event.
+func DecodeCheckpoint(e event.Event) (Checkpoint, error) { return decodeData[Checkpoint](e) }
 
 // decodeData returns the data of e as T, the data type of e's type. The
 // schema was checked by Decode (or New); here unknown fields are refused

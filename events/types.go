@@ -42,6 +42,8 @@ const (
 	LoginSucceeded = Prefix + ".login.succeeded.v1"
 	// SessionIssued: the broker signed a session token (data: IssuedSession).
 	SessionIssued = Prefix + ".session.issued.v1"
+	// AuditCheckpointed: the audit chain's head was signed and archived (data: Checkpoint).
+	AuditCheckpointed = Prefix + ".audit.checkpointed.v1"
 )
 
 // CloudEvents extension attributes. Their values are strings; in Pub/Sub

@@ -3,6 +3,7 @@ package audit_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/store"
@@ -36,6 +37,22 @@ func TestAppendBuildsChain(t *testing.T) {
 			t.Fatalf("Append(%s) = %v", reason, err)
 		}
 	}
+	// Appended, not chained yet: no position, nothing for the relay.
+	if trail, err := st.AuditTrail(ctx, 0, 0); err != nil || len(trail) != 0 {
+		t.Fatalf("AuditTrail() before sequencing = %d records, %v; want none", len(trail), err)
+	}
+	if ms, err := st.ClaimOutbox(ctx, "relay", 10, time.Minute); err != nil || len(ms) != 0 {
+		t.Fatalf("ClaimOutbox() before sequencing = %d records, %v; want none: an unchained record must not be published", len(ms), err)
+	}
+	if n, oldest, err := st.UnchainedAudit(ctx); err != nil || n != 3 || oldest.IsZero() {
+		t.Fatalf("UnchainedAudit() = %d, %v, %v; want 3 with a time", n, oldest, err)
+	}
+	if n, err := audit.Sequence(ctx, st, 2); err != nil || n != 3 {
+		t.Fatalf("Sequence() = %d, %v; want 3", n, err)
+	}
+	if n, _, err := st.UnchainedAudit(ctx); err != nil || n != 0 {
+		t.Fatalf("UnchainedAudit() after sequencing = %d, %v; want 0", n, err)
+	}
 	trail, err := st.AuditTrail(ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)
@@ -59,6 +76,26 @@ func TestAppendBuildsChain(t *testing.T) {
 			t.Errorf("record %d does not decode: %v", i, err)
 		}
 		prev = r.Hash
+	}
+	if ms, err := st.ClaimOutbox(ctx, "relay", 10, time.Minute); err != nil || len(ms) != 3 {
+		t.Errorf("ClaimOutbox() after sequencing = %d records, %v; want 3", len(ms), err)
+	}
+}
+
+func TestAppendRefusesChainAttributes(t *testing.T) {
+	st := storetest.SQLite(t)
+	for _, ext := range []string{events.ExtAuditSeq, events.ExtAuditPrev} {
+		e, err := events.NewEventRejected("//test", events.Rejection{Reason: "malformed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetExtension(ext, "1")
+		err = st.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+			return audit.Log{Topic: "iis-audit"}.Append(ctx, tx, e)
+		})
+		if err == nil {
+			t.Errorf("Append(event with %s) = nil, want an error: only the sequencer positions a record", ext)
+		}
 	}
 }
 

@@ -31,6 +31,18 @@ const (
 	// Malformed: a record that cannot take part in the chain: unreadable,
 	// not a binary-mode CloudEvent, or without a valid auditseq or auditprev.
 	Malformed Kind = "malformed"
+	// Rewritten: a record's hash differs from the one a signed checkpoint
+	// holds for its seq: the chain was rewritten consistently (records and
+	// hashes and head) at or before that seq.
+	Rewritten Kind = "rewritten"
+	// RolledBack: the store ends before a checkpoint it does not remember
+	// (restored from a backup, or its newest records deleted with their
+	// checkpoint), or the archive holds checkpoints of another chain.
+	RolledBack Kind = "rolled_back"
+	// BadCheckpoint: an archived checkpoint that cannot be trusted: it does
+	// not parse, its signature does not verify, or its key is not the
+	// checkpoint key.
+	BadCheckpoint Kind = "bad_checkpoint"
 )
 
 // Record is one audit record as read back from the store or from a capture
@@ -82,6 +94,11 @@ type VerifyOptions struct {
 	// PositionName is how reports name a Position: "line" for a capture,
 	// "row" for the store; default "position".
 	PositionName string
+	// Anchors are chain heads vouched for outside the chain (signed
+	// checkpoints, verified by package checkpoint): the record at each
+	// anchor's seq must hash to the anchor's hash, and with Head set the
+	// store must reach the highest anchor.
+	Anchors []Anchor
 }
 
 const defaultWindow = 4096
@@ -108,6 +125,7 @@ type Report struct {
 	Appended    int       `json:"appended"`        // records appended while verifying the store, not checked
 	Problems    []Problem `json:"problems"`        // sorted by seq, then position
 	Omitted     int       `json:"omitted"`         // problems beyond VerifyOptions.MaxProblems
+	Anchors     int       `json:"anchors"`         // checkpoints the chain was checked against
 	Notes       []string  `json:"notes,omitempty"` // what could not be verified
 }
 
@@ -140,6 +158,7 @@ type Verifier struct {
 	claimed  map[int64]bool    // seqs claimed by malformed records
 	head     digest            // opts.Head.Hash decoded
 	headOK   bool              // it decoded
+	anchors  *anchorSet
 	walk     walker
 	rep      Report
 }
@@ -153,6 +172,7 @@ func NewVerifier(opts VerifyOptions) *Verifier {
 		opts.PositionName = "position"
 	}
 	v := &Verifier{opts: opts, groups: map[int64][]entry{}, claimed: map[int64]bool{}}
+	v.anchors = newAnchorSet(v, opts.Anchors)
 	if opts.Head != nil {
 		v.headOK = decodeDigest(&v.head, opts.Head.Hash) == nil
 	}

@@ -53,6 +53,9 @@ func storeChain(t *testing.T, n int) (store.Store, []store.OutboxMessage) {
 			t.Fatalf("Append(%d) = %v", i+1, err)
 		}
 	}
+	if _, err := audit.Sequence(ctx, st, 0); err != nil {
+		t.Fatal(err)
+	}
 	trail, err := st.AuditTrail(ctx, 0, 0)
 	if err != nil || len(trail) != n {
 		t.Fatalf("AuditTrail() = %d records, %v; want %d", len(trail), err, n)

@@ -3,6 +3,8 @@ package audit
 import (
 	"context"
 	"fmt"
+	"slices"
+	"time"
 
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
@@ -11,6 +13,7 @@ import (
 // Trail is the part of the store that VerifyStore reads.
 type Trail interface {
 	AuditTrail(ctx context.Context, afterSeq int64, limit int) ([]store.OutboxMessage, error)
+	UnchainedAudit(ctx context.Context) (n int64, oldest time.Time, err error)
 	View(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error
 }
 
@@ -22,6 +25,10 @@ type StoreOptions struct {
 	PageSize int
 	// MaxProblems caps the problems listed (0: no cap).
 	MaxProblems int
+	// Anchors are the heads of verified checkpoints (checkpoint.Load), read
+	// before VerifyStore starts: an honest store's head is then at or past
+	// every one of them.
+	Anchors []Anchor
 }
 
 // VerifyStore verifies the chain the store keeps, from seq 1 to the chain
@@ -42,13 +49,17 @@ func VerifyStore(ctx context.Context, t Trail, o StoreOptions) (Report, error) {
 	if o.PageSize <= 0 {
 		o.PageSize = 1000
 	}
-	head, err := chainHead(ctx, t)
+	head, lastCheckpoint, err := chainHead(ctx, t)
 	if err != nil {
 		return Report{}, err
 	}
+	anchors := slices.Clone(o.Anchors)
+	for i := range anchors {
+		anchors[i].Remembered = anchors[i].Seq <= lastCheckpoint
+	}
 	v := NewVerifier(VerifyOptions{
 		From: 1, Head: &head, Ordered: true, Window: max(defaultWindow, 2*o.PageSize),
-		MaxProblems: o.MaxProblems, PositionName: "row",
+		MaxProblems: o.MaxProblems, PositionName: "row", Anchors: anchors,
 	})
 	// The chain up to the head.
 	var after int64
@@ -69,7 +80,7 @@ func VerifyStore(ctx context.Context, t Trail, o StoreOptions) (Report, error) {
 		}
 	}
 	// Rows beyond the head: appended since it was read, or forged.
-	now, err := chainHead(ctx, t)
+	now, _, err := chainHead(ctx, t)
 	if err != nil {
 		return Report{}, err
 	}
@@ -82,7 +93,7 @@ func VerifyStore(ctx context.Context, t Trail, o StoreOptions) (Report, error) {
 		if len(page) == 0 {
 			break
 		}
-		latest, err := chainHead(ctx, t)
+		latest, _, err := chainHead(ctx, t)
 		if err != nil {
 			return Report{}, err
 		}
@@ -100,20 +111,36 @@ func VerifyStore(ctx context.Context, t Trail, o StoreOptions) (Report, error) {
 	}
 	rep := v.Finish()
 	rep.Appended = int(appended)
+	n, oldest, err := t.UnchainedAudit(ctx)
+	if err != nil {
+		return Report{}, fmt.Errorf("store.UnchainedAudit: %w", err)
+	}
+	if n > 0 {
+		rep.Notes = append(rep.Notes, fmt.Sprintf("%d audit %s committed but not chained yet (the oldest at %s): the sequencer has not run since; they are checked once it has",
+			n, plural(int(n), "record"), oldest.Format(time.RFC3339)))
+	}
 	return rep, nil
 }
 
-func chainHead(ctx context.Context, t Trail) (Head, error) {
-	var h Head
+// chainHead reads the head and the seq of the last checkpoint the store
+// lists (0 if none).
+func chainHead(ctx context.Context, t Trail) (Head, int64, error) {
+	var (
+		h    Head
+		last store.Checkpoint
+	)
 	err := t.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
-		h.Seq, h.Hash, err = tx.ChainHead(ctx)
+		if h.Seq, h.Hash, err = tx.ChainHead(ctx); err != nil {
+			return err
+		}
+		last, _, err = tx.LastCheckpoint(ctx)
 		return err
 	})
 	if err != nil {
-		return Head{}, fmt.Errorf("store.ChainHead: %w", err)
+		return Head{}, 0, fmt.Errorf("store.ChainHead: %w", err)
 	}
-	return h, nil
+	return h, last.Seq, nil
 }
 
 // storedRecord is an outbox row as a Record; its position is its seq.

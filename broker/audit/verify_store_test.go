@@ -56,6 +56,9 @@ func (a *appending) AuditTrail(ctx context.Context, after int64, limit int) ([]s
 				a.t.Fatal(err)
 			}
 		}
+		if _, err := audit.Sequence(ctx, a.Store, 0); err != nil {
+			a.t.Fatal(err)
+		}
 	}
 	return a.Store.AuditTrail(ctx, after, limit)
 }

@@ -45,6 +45,7 @@ func (w *walker) push(s int64, group, next []entry) {
 		predHash, havePred = w.q[n-1].hash, true
 	}
 	x := elem{entry: w.choose(s, group, next, predHash, havePred)}
+	w.v.anchors.check(x.entry)
 	if havePred {
 		x.in = broken
 		if x.prev == predHash {
@@ -279,6 +280,11 @@ func (w *walker) finish() {
 		w.removed(v.opts.From, h.Seq, nil)
 	}
 	v.rep.HeadChecked = h != nil
+	last := int64(0)
+	if w.started {
+		last = w.last
+	}
+	v.anchors.finish(last)
 	if !w.started {
 		return
 	}

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/internal/devissuer"
 )
@@ -29,6 +30,9 @@ func (r *rig) lock(userName string) {
 // flow row.
 func noSecrets(t *testing.T, r *rig, secrets ...string) {
 	t.Helper()
+	if _, err := audit.Sequence(context.Background(), r.st, 0); err != nil {
+		t.Fatal(err)
+	}
 	recs, err := r.st.AuditTrail(context.Background(), 0, 0)
 	if err != nil {
 		t.Fatal(err)

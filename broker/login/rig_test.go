@@ -243,6 +243,9 @@ func (r *rig) exchange(code string, c cli) (int, map[string]any) {
 // events returns the audited events of a type, in chain order.
 func (r *rig) events(typ string) []event.Event {
 	r.t.Helper()
+	if _, err := audit.Sequence(context.Background(), r.st, 0); err != nil {
+		r.t.Fatal(err)
+	}
 	recs, err := r.st.AuditTrail(context.Background(), 0, 0)
 	if err != nil {
 		r.t.Fatal(err)

@@ -24,6 +24,11 @@ type Config struct {
 	Batch    int           // rows claimed per round; default 100
 	Interval time.Duration // poll interval when not woken; default 500ms
 	Lease    time.Duration // how long a claim lasts before another relay may take it; default 30s
+	// Link, when set, makes the relay the audit chain's sequencer too: each
+	// round first chains the audit records committed so far
+	// (store.SequenceAudit), which only then become publishable. Several
+	// relays may sequence: the store lets one at a time.
+	Link store.Linker
 }
 
 func (c *Config) setDefaults() {
@@ -93,9 +98,13 @@ func (r *Relay) Run(ctx context.Context) error {
 	}
 }
 
-// Drain publishes pending rows until none is left, returning how many it sent.
+// Drain chains the audit records committed so far (with Config.Link), then
+// publishes pending rows until none is left, returning how many it sent.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	sent := 0
+	if err := r.sequence(ctx); err != nil {
+		return 0, err
+	}
 	for {
 		msgs, err := r.store.ClaimOutbox(ctx, r.cfg.Owner, r.cfg.Batch, r.cfg.Lease)
 		if err != nil {
@@ -115,6 +124,26 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 		}
 		if perr != nil {
 			return sent, perr
+		}
+		// Records committed while this round published.
+		if err := r.sequence(ctx); err != nil {
+			return sent, err
+		}
+	}
+}
+
+// sequence chains pending audit records, a batch at a time.
+func (r *Relay) sequence(ctx context.Context) error {
+	if r.cfg.Link == nil {
+		return nil
+	}
+	for {
+		n, err := r.store.SequenceAudit(ctx, r.cfg.Batch, r.cfg.Link)
+		if err != nil {
+			return fmt.Errorf("store.SequenceAudit: %w", err)
+		}
+		if n < r.cfg.Batch {
+			return nil
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/outbox"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storetest"
@@ -80,5 +81,42 @@ func TestRelayPublishesEachOnceAndRetries(t *testing.T) {
 func TestRelayConfigValidate(t *testing.T) {
 	if _, err := outbox.NewRelay(outbox.Config{}, nil, nil); err == nil {
 		t.Error("NewRelay without Owner = nil error, want error")
+	}
+}
+
+// TestRelaySequencesAuditRecords checks that audit records wait for the
+// sequencer: a relay without Link publishes none of them, one with Link
+// chains and publishes them in chain order.
+func TestRelaySequencesAuditRecords(t *testing.T) {
+	ctx := context.Background()
+	st := storetest.SQLite(t)
+	log := audit.Log{Topic: "iis-audit"}
+	for range 3 {
+		e, err := events.NewEventRejected("//test", events.Rejection{Reason: "malformed"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error { return log.Append(ctx, tx, e) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pub := &flaky{got: map[string]int{}}
+	plain, err := outbox.NewRelay(outbox.Config{Owner: "w1"}, st, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := plain.Drain(ctx); err != nil || n != 0 {
+		t.Fatalf("Drain() without a linker = %d, %v; want 0: an unchained record must not go out", n, err)
+	}
+	seq, err := outbox.NewRelay(outbox.Config{Owner: "w2", Batch: 2, Link: audit.Link}, st, pub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := seq.Drain(ctx); err != nil || n != 3 {
+		t.Fatalf("Drain() with the audit linker = %d, %v; want 3", n, err)
+	}
+	rep, err := audit.VerifyStore(ctx, st, audit.StoreOptions{})
+	if err != nil || !rep.OK() || rep.Last != 3 {
+		t.Errorf("VerifyStore() = %s, %v; want 3 records OK", rep.Summary(), err)
 	}
 }

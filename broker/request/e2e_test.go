@@ -162,7 +162,7 @@ func dataprocRequestID(t *testing.T, es []event.Event) string {
 			return s.DataprocRequestID
 		}
 	}
-	t.Fatal("no job.submitted")
+	t.Fatalf("no job.submitted in %s", trail(es))
 	return ""
 }
 
@@ -210,7 +210,9 @@ func TestDuplicateDeliveryLeavesOneJob(t *testing.T) {
 	req := jobRequest(t, stack.Token("alice@example.com"), "etl-cluster")
 	env.PublishEvent(req)
 	env.PublishEvent(req) // the pipeline's retry: same source and id
-	got := collect(t, env, req.ID(), ended)
+	collect(t, env, req.ID(), ended)
+	// The whole story in chain order: Pub/Sub may deliver the end first.
+	got := env.Trail(req.ID())
 	decisions := 0
 	for _, e := range got {
 		if e.Type() == events.JobApproved {

@@ -17,6 +17,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/rs/zerolog"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/scim"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storeopen"
@@ -131,6 +132,9 @@ func decode(t testing.TB, w *httptest.ResponseRecorder) map[string]any {
 func (e *env) events() []event.Event {
 	e.t.Helper()
 	ctx := context.Background()
+	if _, err := audit.Sequence(ctx, e.st, 0); err != nil {
+		e.t.Fatal(err)
+	}
 	msgs, err := e.st.ClaimOutbox(ctx, "test", 10000, time.Minute)
 	if err != nil {
 		e.t.Fatal(err)

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/checkpoint"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/outbox"
@@ -33,6 +34,8 @@ type Config struct {
 	Worker   worker.Config
 	Relay    outbox.Config
 	Pipeline Pipeline
+	// Checkpoints signs and archives the audit chain's head.
+	Checkpoints Checkpoints
 	// PolicyReload is how often the policy file is checked for changes; default 5s.
 	PolicyReload time.Duration
 }
@@ -46,7 +49,7 @@ func (c Config) Validate() error {
 	if c.Topology.Audit == "" || c.Topology.RequestsSub == "" || c.Topology.IdentitySub == "" {
 		errs = append(errs, errors.New("service: Topology needs the audit topic and both worker subscriptions"))
 	}
-	errs = append(errs, c.Worker.Validate())
+	errs = append(errs, c.Worker.Validate(), c.Checkpoints.Validate())
 	return errors.Join(errs...)
 }
 
@@ -59,6 +62,8 @@ type Broker struct {
 	Relay     *outbox.Relay
 	Router    worker.Router
 	Processor *worker.Processor
+	// Checkpointer is nil unless Config.Checkpoints is enabled.
+	Checkpointer *checkpoint.Checkpointer
 
 	parts  parts
 	caller dataproc.Caller
@@ -80,6 +85,7 @@ func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error)
 	}
 	b := &Broker{cfg: cfg, Store: st, Audit: audit.Log{Topic: cfg.Topology.Audit}, Router: worker.Router{}}
 	cfg.Relay.Owner = cfg.Name
+	cfg.Relay.Link = audit.Link
 	if b.Relay, err = outbox.NewRelay(cfg.Relay, st, pub); err != nil {
 		st.Close()
 		return nil, err
@@ -92,11 +98,17 @@ func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error)
 		b.Close()
 		return nil, err
 	}
+	if err := b.buildCheckpointer(ctx, cfg.Checkpoints); err != nil {
+		b.Close()
+		return nil, err
+	}
 	return b, nil
 }
 
 // Run pulls from the worker subscriptions, relays the outbox and prunes old
-// dedupe records until ctx is done, then drains and returns.
+// dedupe records until ctx is done, then drains and returns. The relay stops
+// only once every part that writes audit records has stopped, so that its
+// last round chains and publishes them; then the last checkpoint is made.
 func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 	w, err := worker.New(b.cfg.Worker, c, b.Processor,
 		worker.Subscription{ID: b.cfg.Topology.RequestsSub, Channel: events.ChannelRequests},
@@ -105,8 +117,11 @@ func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 		return err
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	relayCtx, stopRelay := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRelay()
+	relayDone := make(chan error, 1)
+	go func() { relayDone <- b.Relay.Run(relayCtx) }()
 	g.Go(func() error { return w.Run(gctx) })
-	g.Go(func() error { return b.Relay.Run(gctx) })
 	g.Go(func() error { b.prune(gctx); return nil })
 	if b.parts.watcher != nil {
 		g.Go(func() error { return b.parts.watcher.Run(gctx) })
@@ -121,7 +136,30 @@ func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 		}
 		g.Go(func() error { b.parts.policy.Watch(gctx, every); return nil })
 	}
-	return g.Wait()
+	if b.Checkpointer != nil {
+		g.Go(func() error { b.Checkpointer.Run(gctx); return nil })
+	}
+	err = g.Wait()
+	stopRelay()
+	return errors.Join(err, <-relayDone, b.finalCheckpoint(ctx))
+}
+
+// finalCheckpoint vouches for the chain as this worker leaves it, and
+// publishes the checkpoint event.
+func (b *Broker) finalCheckpoint(ctx context.Context) error {
+	if b.Checkpointer == nil {
+		return nil
+	}
+	if err := b.Checkpointer.Final(ctx, 10*time.Second); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("the shutdown checkpoint failed")
+		return nil
+	}
+	drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if _, err := b.Relay.Drain(drain); err != nil {
+		zerolog.Ctx(ctx).Warn().Err(err).Msg("publishing the shutdown checkpoint failed; the next relay will")
+	}
+	return nil
 }
 
 func (b *Broker) prune(ctx context.Context) {
@@ -144,8 +182,20 @@ func (b *Broker) prune(ctx context.Context) {
 	}
 }
 
-// RunRelay only publishes the outbox (a SCIM-only process) until ctx is done.
-func (b *Broker) RunRelay(ctx context.Context) error { return b.Relay.Run(ctx) }
+// RunRelay only sequences and publishes the outbox (a SCIM-only process),
+// and checkpoints the chain if configured, until ctx is done.
+func (b *Broker) RunRelay(ctx context.Context) error {
+	if b.Checkpointer == nil {
+		return b.Relay.Run(ctx)
+	}
+	cctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); b.Checkpointer.Run(cctx) }()
+	err := b.Relay.Run(ctx)
+	stop()
+	<-done
+	return errors.Join(err, b.finalCheckpoint(ctx))
+}
 
 // Close releases the clients and the store.
 func (b *Broker) Close() error {

@@ -244,3 +244,27 @@ func TestKMSIntegrityChecks(t *testing.T) {
 		})
 	}
 }
+
+func TestOpen(t *testing.T) {
+	srv, err := kmsserver.Start(context.Background(), "127.0.0.1:0", kmsserver.Config{Keys: []kmsserver.Key{{Name: ecKey}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	k, closeFn, err := signing.Open(context.Background(), ecKey, signing.OpenConfig{KMS: signing.ClientConfig{Endpoint: srv.Addr(), Insecure: true}})
+	if err != nil {
+		t.Fatalf("Open(KMS key) = %v", err)
+	}
+	defer closeFn()
+	if _, ok := k.(*signing.KMS); !ok {
+		t.Errorf("Open(%s) = %T, want *signing.KMS", ecKey, k)
+	}
+	path := t.TempDir() + "/k.pem"
+	if _, _, err := signing.Open(context.Background(), path, signing.OpenConfig{}); err == nil {
+		t.Error("Open(missing key file) = nil error, want one")
+	}
+	f, _, err := signing.Open(context.Background(), path, signing.OpenConfig{CreateFile: true})
+	if _, ok := f.(*signing.File); err != nil || !ok {
+		t.Errorf("Open(key file, create) = %T, %v", f, err)
+	}
+}

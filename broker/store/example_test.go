@@ -11,8 +11,8 @@ import (
 )
 
 // A handler marks the event processed, records its outcome and enqueues the
-// audit event that reports it, all in one transaction; a relay publishes the
-// outbox afterwards.
+// audit event that reports it, all in one transaction; the sequencer chains
+// the committed audit records, and a relay publishes the outbox afterwards.
 func Example() {
 	dir, _ := os.MkdirTemp("", "iis-example")
 	defer os.RemoveAll(dir)
@@ -36,13 +36,9 @@ func Example() {
 			if _, err := tx.RecordDecision(ctx, d); err != nil {
 				return err
 			}
-			seq, prev, err := tx.ChainHead(ctx) // locked until commit
-			if err != nil {
-				return err
-			}
 			_, err = tx.Enqueue(ctx, store.OutboxMessage{
 				Topic: "audit", EventID: "audit-" + id, Data: []byte(`{"outcome":"denied"}`),
-				Seq: seq + 1, Hash: fmt.Sprintf("H(%s,%s)", prev, id), // the audit package's hash
+				Chain: true, // an audit record: chained after commit
 			})
 			return err
 		})
@@ -53,12 +49,20 @@ func Example() {
 		}
 	}
 
+	// The audit package's Link sets the chain attributes and a SHA-256.
+	link := func(m *store.OutboxMessage, seq int64, prev string) error {
+		m.Hash = fmt.Sprintf("H(%s,%s)", prev, m.EventID)
+		return nil
+	}
+	if _, err := s.SequenceAudit(ctx, 100, link); err != nil {
+		fmt.Println(err)
+	}
 	msgs, _ := s.ClaimOutbox(ctx, "relay-1", 10, time.Minute)
 	for _, m := range msgs {
 		fmt.Println(m.Seq, m.EventID, m.Hash)
 	}
 	_ = s.MarkSent(ctx, msgs[0].ID, msgs[1].ID)
 	// Output:
-	// 1 audit-req-1 H(,req-1)
-	// 2 audit-req-2 H(H(,req-1),req-2)
+	// 1 audit-req-1 H(,audit-req-1)
+	// 2 audit-req-2 H(H(,audit-req-1),audit-req-2)
 }

@@ -12,9 +12,13 @@ type OutboxMessage struct {
 	Attributes  map[string]string // message attributes (ce-* for CloudEvents)
 	OrderingKey string            // Pub/Sub ordering key, "" for none
 
-	// Seq is the message's position in the audit chain, 0 if not chained.
+	// Chain marks an audit record. It is enqueued without Seq and Hash, in
+	// the transaction of the state it reports; Outbox.SequenceAudit gives it
+	// both after commit, and the relay publishes it only then.
+	Chain bool
+	// Seq is the message's position in the audit chain, 0 while not chained.
 	Seq int64
-	// Hash is the chain hash at Seq, computed by the caller (package audit)
+	// Hash is the chain hash at Seq, computed by the Linker (package audit)
 	// over its predecessor's hash and this record; the store only keeps it.
 	Hash string
 
@@ -26,3 +30,9 @@ type OutboxMessage struct {
 // EventKey is the dedupe key of a CloudEvent: its source and id, which
 // together identify it (CloudEvents 1.0, "id").
 func EventKey(source, id string) string { return source + "\x00" + id }
+
+// Linker links an audit record into the chain: given the position seq and
+// the hash of the record before it (prev, "" for the first record), it sets
+// the attributes that carry them and the record's Hash. It must be
+// deterministic, and may change only m.Attributes and m.Hash.
+type Linker func(m *OutboxMessage, seq int64, prev string) error

@@ -48,6 +48,7 @@ type Tx interface {
 	Grants
 	Effects
 	Logins
+	Checkpoints
 }
 
 // Processed deduplicates deliveries.
@@ -72,15 +73,14 @@ type Processed interface {
 
 // OutboxWriter enqueues messages to be published once the transaction commits.
 type OutboxWriter interface {
-	// Enqueue stores m and returns it with ID and CreatedAt set. A message
-	// with Seq > 0 joins the audit chain: Seq must be the head's seq + 1 and
-	// Hash non-empty, and the head moves to (Seq, Hash); otherwise ErrConflict.
-	// (Topic, EventID) is unique: a second message with both equal is
-	// ErrConflict.
+	// Enqueue stores m and returns it with ID and CreatedAt set. Seq and
+	// Hash must be unset (ErrInvalid): an audit record (Chain) gets them
+	// from SequenceAudit after commit, so that no transaction waits for
+	// another to extend the chain. (Topic, EventID) is unique: a second
+	// message with both equal is ErrConflict.
 	Enqueue(ctx context.Context, m OutboxMessage) (OutboxMessage, error)
 	// ChainHead returns the audit chain's last seq and hash (0 and "" when
-	// empty) and, in Update, locks the head until the transaction ends, so
-	// that no other transaction can extend the chain meanwhile.
+	// empty). It only reads: the sequencer alone moves the head.
 	ChainHead(ctx context.Context) (seq int64, hash string, err error)
 }
 
@@ -103,6 +103,18 @@ type Outbox interface {
 	// PruneOutbox deletes messages that are sent, not chained, and were sent
 	// before the given time, and returns how many it removed.
 	PruneOutbox(ctx context.Context, sentBefore time.Time) (int64, error)
+	// SequenceAudit chains up to limit committed audit records that have no
+	// Seq yet, in ID order, and returns how many it chained. Each gets the
+	// next seq after the head and link's hash over its predecessor's; the
+	// records and the head move in one transaction, under a lock that lets
+	// one sequencer at a time run, whichever process calls it. ID order is
+	// commit order for records whose transactions did not overlap, so a
+	// request's records (written by transactions one after another) keep
+	// their causal order. An error from link rolls the batch back.
+	SequenceAudit(ctx context.Context, limit int, link Linker) (int, error)
+	// UnchainedAudit counts the audit records not chained yet and returns
+	// the creation time of the oldest (zero when there is none).
+	UnchainedAudit(ctx context.Context) (n int64, oldest time.Time, err error)
 }
 
 // Directory holds users and groups as provisioned through SCIM.

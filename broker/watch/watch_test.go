@@ -168,6 +168,9 @@ func TestEndAfterCancelIsReported(t *testing.T) {
 	if n, err := w.Poll(ctx); err != nil || n != 1 {
 		t.Fatalf("Poll() = %d, %v; want 1 change", n, err)
 	}
+	if _, err := audit.Sequence(ctx, st, 0); err != nil {
+		t.Fatal(err)
+	}
 	recs, err := st.AuditTrail(ctx, 0, 0)
 	if err != nil || len(recs) != 1 {
 		t.Fatalf("AuditTrail = %d records, %v; want 1", len(recs), err)

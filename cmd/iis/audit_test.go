@@ -19,6 +19,8 @@ import (
 	_ "modernc.org/sqlite" // the "sqlite" driver, to tamper with the file
 
 	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/checkpoint"
+	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/sqlite"
 	"github.com/dataproc-iis/iis/events"
@@ -46,6 +48,9 @@ func auditTrail(t *testing.T, n int) (string, []store.OutboxMessage) {
 		if err := st.Update(ctx, func(ctx context.Context, tx store.Tx) error { return log.Append(ctx, tx, e) }); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := audit.Sequence(ctx, st, 0); err != nil {
+		t.Fatal(err)
 	}
 	trail, err := st.AuditTrail(ctx, 0, 0)
 	if err != nil || len(trail) != n {
@@ -300,5 +305,156 @@ func TestAuditUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errOut); code != 1 {
 			t.Errorf("iis %v = %d, want 1 (stderr %q)", args, code, errOut.String())
 		}
+	}
+}
+
+// TestAuditVerifyCheckpoints checks a store against the checkpoints `iis
+// dev` keeps in its data directory: by default, with no flag.
+func TestAuditVerifyCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	dir, trail := auditTrail(t, 6)
+	st, err := sqlite.Open(ctx, sqlite.Config{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := signing.NewFile(signing.FileConfig{Path: filepath.Join(dir, "checkpoint-key.pem"), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, err := checkpoint.New(checkpoint.Config{Store: st, Signer: key, Archive: checkpoint.Dir{Path: filepath.Join(dir, "checkpoints")},
+		Topic: "iis-audit", Source: "//test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, made, err := cp.Checkpoint(ctx); err != nil || !made {
+		t.Fatalf("Checkpoint() = %v, %v", made, err)
+	}
+	st.Close()
+
+	rep, code := verifyJSON(t, "-data-dir", dir)
+	if code != 0 || rep.Anchors != 1 {
+		t.Fatalf("iis audit verify (intact, 1 checkpoint) = exit %d, anchors %d, %v", code, rep.Anchors, rep.Problems)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(dir, sqlite.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, db, "DELETE FROM outbox WHERE seq > 4")
+	mustExec(t, db, "UPDATE audit_chain_head SET seq = 4, hash = ? WHERE id = 1", trail[3].Hash)
+	db.Close()
+	rep, code = verifyJSON(t, "-data-dir", dir)
+	if diff := cmp.Diff([]finding{{audit.Removed, 5, -1}}, projection(rep)); diff != "" || code != 1 {
+		t.Errorf("iis audit verify (truncated tail) = exit %d, findings (-want +got):\n%s", code, diff)
+	}
+	var out, errOut syncBuffer
+	code = run(ctx, []string{"audit", "verify", "-data-dir", dir, "-checkpoint-archive", filepath.Join(dir, "checkpoints")}, &out, &errOut)
+	if code == 0 || !strings.Contains(errOut.String(), "-checkpoint-key") {
+		t.Errorf("iis audit verify -checkpoint-archive without a key = exit %d, %q; want a refusal naming -checkpoint-key", code, errOut.String())
+	}
+}
+
+func TestAuditExportOCSF(t *testing.T) {
+	dir, trail := auditTrail(t, 4)
+	out := filepath.Join(t.TempDir(), "ocsf.jsonl")
+	var stdout, stderr syncBuffer
+	if code := run(context.Background(), []string{"audit", "export", "-format", "ocsf", "-data-dir", dir, "-o", out}, &stdout, &stderr); code != 0 {
+		t.Fatalf("iis audit export = exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) != len(trail) {
+		t.Fatalf("exported %d lines, want %d", len(lines), len(trail))
+	}
+	for i, l := range lines {
+		var rec struct {
+			ClassUID int `json:"class_uid"`
+			Metadata struct {
+				UID string `json:"uid"`
+			} `json:"metadata"`
+			Unmapped struct {
+				CloudEvents map[string]string `json:"cloudevents"`
+			} `json:"unmapped"`
+		}
+		if err := json.Unmarshal([]byte(l), &rec); err != nil {
+			t.Fatalf("line %d: %v", i+1, err)
+		}
+		if rec.ClassUID != 6003 || rec.Metadata.UID != trail[i].EventID || rec.Unmapped.CloudEvents["auditseq"] != strconv.Itoa(i+1) {
+			t.Errorf("line %d = class %d, uid %s, seq %s; want API Activity for event %s at seq %d",
+				i+1, rec.ClassUID, rec.Metadata.UID, rec.Unmapped.CloudEvents["auditseq"], trail[i].EventID, i+1)
+		}
+	}
+	if !strings.Contains(stderr.String(), "exported 4 records") {
+		t.Errorf("stderr = %q, want the count", stderr.String())
+	}
+}
+
+// TestAuditVerifyCaptureCheckpoints checks a capture against the
+// checkpoint events it holds: with the key, a capture whose last records
+// were rewritten consistently fails at the checkpointed seq; a forged
+// checkpoint is reported; without the key, they are only counted.
+func TestAuditVerifyCaptureCheckpoints(t *testing.T) {
+	ctx := context.Background()
+	_, trail := auditTrail(t, 5)
+	keyPath := filepath.Join(t.TempDir(), "key.pem")
+	key, err := signing.NewFile(signing.FileConfig{Path: keyPath, Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkpointLine := func(s signing.Signer, seq int64, hash string) *pubsub.Message {
+		c, err := checkpoint.Sign(ctx, s, events.Checkpoint{ChainID: "3f6c2b1e-8d4a-4f7b-9c1e-5a2d7b8e9f01", Seq: seq, Count: seq, Hash: hash, Time: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e, err := events.NewAuditCheckpointed("//test", c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := events.Encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &pubsub.Message{ID: "cp", Data: m.Data, Attributes: m.Attributes, PublishTime: time.Now()}
+	}
+	write := func(ms ...*pubsub.Message) string {
+		var b bytes.Buffer
+		for _, m := range ms {
+			writeJSON(&b, m)
+		}
+		f := filepath.Join(t.TempDir(), "audit.jsonl")
+		if err := os.WriteFile(f, b.Bytes(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return f
+	}
+	var msgs []*pubsub.Message
+	for i, m := range trail {
+		msgs = append(msgs, &pubsub.Message{ID: strconv.Itoa(i), Data: m.Data, Attributes: m.Attributes, PublishTime: time.Now()})
+	}
+	good := checkpointLine(key, 4, trail[3].Hash)
+	lie := checkpointLine(key, 4, strings.Repeat("ab", 32)) // what a rewritten capture would be checked against
+	forger, err := signing.NewFile(signing.FileConfig{Path: filepath.Join(t.TempDir(), "other.pem"), Create: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := checkpointLine(forger, 4, trail[3].Hash)
+
+	rep, code := verifyJSON(t, "-file", write(append(msgs, good)...), "-from", "1", "-checkpoint-archive", t.TempDir(), "-checkpoint-key", keyPath)
+	if code != 0 || rep.Anchors != 1 {
+		t.Errorf("capture with a good checkpoint = exit %d, anchors %d, %v", code, rep.Anchors, rep.Problems)
+	}
+	rep, code = verifyJSON(t, "-file", write(append(msgs, lie)...), "-from", "1", "-checkpoint-archive", t.TempDir(), "-checkpoint-key", keyPath)
+	if diff := cmp.Diff([]finding{{audit.Rewritten, 4, 4}}, projection(rep)); diff != "" || code != 1 {
+		t.Errorf("capture contradicting its checkpoint = exit %d (-want +got):\n%s", code, diff)
+	}
+	rep, code = verifyJSON(t, "-file", write(append(msgs, forged)...), "-from", "1", "-checkpoint-archive", t.TempDir(), "-checkpoint-key", keyPath)
+	if len(rep.Problems) != 1 || rep.Problems[0].Kind != audit.BadCheckpoint || code != 1 {
+		t.Errorf("capture with a forged checkpoint = exit %d, %v; want bad_checkpoint", code, rep.Problems)
+	}
+	rep, code = verifyJSON(t, "-file", write(append(msgs, forged)...), "-from", "1", "-data-dir", t.TempDir())
+	if code != 0 || len(rep.Notes) == 0 || !strings.Contains(strings.Join(rep.Notes, " "), "not checked") {
+		t.Errorf("capture with a checkpoint, no key = exit %d, notes %v; want OK with a note", code, rep.Notes)
 	}
 }

@@ -65,6 +65,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return err
 	}
+	s.CP.devDefaults(s.DataDir)
 	ps, err := pubsubserver.Start(s.PubSubAddr)
 	if err != nil {
 		return err
@@ -128,6 +129,7 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	pub := transport.NewPublisher(c)
 	defer pub.Stop()
 	cfg := s.serviceConfig()
+	cfg.Checkpoints.CreateKey = true
 	watchCfg := cfg.Pipeline.Watch
 	if s.Broker {
 		cfg.Pipeline = stack.Pipeline(s.Policy)
@@ -201,6 +203,7 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   dev SAML IdP         %[15]s   (metadata %[15]s/metadata)
   session issuer       %[6]s/session   (ES256, key %[16]s)
   health               %[6]s/healthz, %[6]s/readyz
+  audit checkpoints    %[17]s   (signed with %[18]s; iis audit verify checks them)
 
 Try it from a second terminal:
   export PUBSUB_EMULATOR_HOST=%[1]s
@@ -216,7 +219,8 @@ Try it from a second terminal:
 
 `, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, base, devstack.Audience,
 		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile, shown, devissuer.DefaultPassword,
-		strings.TrimSuffix(stack.SAML.MetadataURL(), "/metadata"), filepath.Join(s.DataDir, devKeyFile))
+		strings.TrimSuffix(stack.SAML.MetadataURL(), "/metadata"), filepath.Join(s.DataDir, devKeyFile),
+		cfg.Checkpoints.Archive, cfg.Checkpoints.Key)
 }
 
 // writeIssuers writes the issuers file that `iis serve` workers joining

@@ -29,6 +29,7 @@ type brokerSettings struct {
 	Policy   string
 	Worker   worker.Config
 	Watch    watch.Config
+	CP       checkpointSettings
 }
 
 func (s *brokerSettings) register(f flags) {
@@ -54,6 +55,7 @@ func (s *brokerSettings) register(f flags) {
 	f.Duration(&s.Watch.MaxBackoff, "poll-backoff-max", "IIS_POLL_BACKOFF_MAX", time.Minute, "longest delay between polls of a job")
 	f.Duration(&s.Worker.MaxAckExtension, "max-ack-extension", "IIS_MAX_ACK_EXTENSION", d.MaxAckExtension, "longest single extension of a held message's lease: how soon a dead worker's messages go to another (10s-600s, 0: client default)")
 	f.Duration(&s.Worker.ShutdownTimeout, "shutdown-timeout", "IIS_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "how long shutdown waits for in-flight messages")
+	s.CP.register(f, true)
 }
 
 func (s *brokerSettings) serviceConfig() service.Config {
@@ -61,7 +63,8 @@ func (s *brokerSettings) serviceConfig() service.Config {
 	if st == "" {
 		st = filepath.Join(s.DataDir, "iis.db")
 	}
-	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: service.Pipeline{Watch: s.Watch}}
+	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: service.Pipeline{Watch: s.Watch},
+		Checkpoints: s.CP.service(false)}
 }
 
 // serveFlags registers the flags of `iis serve`.
@@ -112,6 +115,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			return err
 		}
 		log.Info().Str("addr", addr).Msg("health endpoints serving")
+	}
+	if b.Checkpointer == nil {
+		log.Warn().Msg("audit checkpoints are off (-checkpoint-archive, -checkpoint-key): the chain is anchored only in the database it protects")
 	}
 	log.Info().EmbedObject(version.Get()).Str("project", s.Project).Str("requests_subscription", s.Topo.RequestsSub).Msg("broker serving")
 	return b.Run(ctx, c)

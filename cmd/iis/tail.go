@@ -13,6 +13,7 @@ import (
 	"cloud.google.com/go/pubsub/v2/apiv1/pubsubpb"
 	"github.com/google/uuid"
 
+	"github.com/dataproc-iis/iis/broker/ocsf"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -34,12 +35,13 @@ type tailRecord struct {
 func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var ps pubsubSettings
 	var topic string
-	var asJSON bool
+	var asJSON, asOCSF bool
 	var limit int
 	f := newFlags("tail", stderr)
 	ps.register(f)
 	f.StringVar(&topic, "topic", "", "topic ID to follow (default: the audit topic)")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object per message")
+	f.BoolVar(&asOCSF, "ocsf", false, "print one OCSF 1.1 record per message (JSON lines, for a SIEM forwarder)")
 	f.IntVar(&limit, "n", 0, "stop after n messages (0: follow until interrupted)")
 	if err := f.Parse(args); err != nil {
 		return err
@@ -61,7 +63,7 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("pubsub.CreateSubscription: %w", err)
 	}
 	defer c.SubscriptionAdminClient.DeleteSubscription(context.WithoutCancel(ctx), &pubsubpb.DeleteSubscriptionRequest{Subscription: sub})
-	if !asJSON {
+	if !asJSON && !asOCSF {
 		fmt.Fprintf(stderr, "following %s (Ctrl-C to stop)\n", topic)
 	}
 
@@ -80,9 +82,12 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			return
 		}
 		n++
-		if asJSON {
+		switch {
+		case asOCSF:
+			writeOCSF(stdout, stderr, m)
+		case asJSON:
 			writeJSON(stdout, m)
-		} else {
+		default:
 			fmt.Fprintln(stdout, readable(m))
 		}
 		if limit > 0 && n >= limit {
@@ -93,6 +98,18 @@ func runTail(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return nil
 	}
 	return err
+}
+
+// writeOCSF writes the message's OCSF record; one that does not map is
+// reported on stderr, never dropped silently.
+func writeOCSF(w, stderr io.Writer, m *pubsub.Message) {
+	rec, err := ocsf.Map(events.Message{Data: m.Data, Attributes: m.Attributes})
+	if err != nil {
+		fmt.Fprintf(stderr, "message %s: no OCSF record: %v\n", m.ID, err)
+		return
+	}
+	b, _ := json.Marshal(rec)
+	fmt.Fprintln(w, string(b))
 }
 
 func writeJSON(w io.Writer, m *pubsub.Message) {

@@ -39,6 +39,7 @@ locals {
     "dataproc.googleapis.com",
     "bigquery.googleapis.com",
     "storage.googleapis.com",
+    "cloudkms.googleapis.com", # audit checkpoint signatures
   ]
 }
 

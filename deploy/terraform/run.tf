@@ -49,6 +49,8 @@ locals {
     IIS_STREAMS               = tostring(var.streams)
     IIS_POLICY                = "/etc/iis/policy/policy.yaml"
     IIS_ISSUERS               = "/etc/iis/issuers/issuers.yaml"
+    IIS_CHECKPOINT_ARCHIVE    = "gs://${google_storage_bucket.checkpoints.name}/"
+    IIS_CHECKPOINT_KEY        = google_kms_crypto_key.checkpoints.id
   }, local.label_key_env)
 
   scim_env = merge(local.common_env, {

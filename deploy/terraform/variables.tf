@@ -285,3 +285,15 @@ variable "pubsub_persistence_regions" {
   type        = list(string)
   default     = []
 }
+
+variable "checkpoint_retention_days" {
+  description = "How long signed audit checkpoints are kept in their bucket, undeletable (the retention policy)."
+  type        = number
+  default     = 400
+}
+
+variable "checkpoint_key_protection" {
+  description = "Protection level of the checkpoint signing key: SOFTWARE or HSM."
+  type        = string
+  default     = "HSM"
+}

@@ -14,6 +14,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/rs/zerolog"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/worker"
@@ -172,6 +173,9 @@ func (e *Env) NoAudit(d time.Duration) {
 // reordering.
 func (e *Env) Trail(requestID string) []event.Event {
 	e.T.Helper()
+	if _, err := audit.Sequence(e.Ctx, e.Broker.Store, 0); err != nil {
+		e.T.Fatal(err)
+	}
 	recs, err := e.Broker.Store.AuditTrail(e.Ctx, 0, 0)
 	if err != nil {
 		e.T.Fatal(err)

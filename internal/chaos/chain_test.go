@@ -29,6 +29,9 @@ func chain(t *testing.T, n int) []store.OutboxMessage {
 			t.Fatal(err)
 		}
 	}
+	if _, err := audit.Sequence(ctx, st, 0); err != nil {
+		t.Fatal(err)
+	}
 	recs, err := st.AuditTrail(ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)

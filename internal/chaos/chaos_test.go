@@ -139,12 +139,13 @@ func TestChaos(t *testing.T) {
 	if err := col.flush(); err != nil {
 		t.Error(err)
 	}
-	verifyWithCLI(t, bin, dsn, capture)
+	verifyWithCLI(t, bin, dsn, capture, filepath.Join(dir, "data"))
 	for _, pr := range append([]*proc{c.dev}, c.workers...) {
 		if _, _, unwanted := pr.counts(); len(unwanted) > 0 {
 			t.Errorf("%s", strings.Join(unwanted, "; "))
 		}
 	}
+	truncateBehindTheBroker(t, ctx, c, st)
 }
 
 // runDir holds the data directory and the process logs; it is kept when the

@@ -88,6 +88,7 @@ func startCluster(t *testing.T, bin, dir, dsn string, p params) *cluster {
 		"-pubsub-addr", c.pubsub, "-iam-addr", c.iam, "-dataproc-addr", c.dataproc, "-saml-addr", "127.0.0.1:0",
 		"-http-addr", strings.TrimPrefix(c.httpURL, "http://"), "-scim-tokens", c.scimToken,
 		"-job-pending", p.JobPending.String(), "-job-running", p.JobRunning.String(),
+		"-checkpoint-interval", checkpointInterval.String(), // DATA_DIR/checkpoints, signed with DATA_DIR/checkpoint-key.pem
 		"-log-format", "json", "-log-level", "info",
 	}}
 	if err := c.dev.start(); err != nil {
@@ -99,6 +100,9 @@ func startCluster(t *testing.T, bin, dir, dsn string, p params) *cluster {
 	}
 	return c
 }
+
+// checkpointInterval is how often every process checkpoints the chain.
+const checkpointInterval = 5 * time.Second
 
 // startWorkers starts the `iis serve` workers; they are killed when the
 // test ends.
@@ -124,6 +128,9 @@ func (c *cluster) startWorkers(t *testing.T, p params) {
 			// come back only then. A small window keeps the lease near
 			// the client's 10 s floor.
 			"-max-outstanding", "10", "-streams", "2",
+			// The checkpoints iis dev keeps: its key file signs for every worker.
+			"-checkpoint-archive", filepath.Join(data, "checkpoints"), "-checkpoint-key", filepath.Join(data, "checkpoint-key.pem"),
+			"-checkpoint-interval", checkpointInterval.String(),
 			"-log-format", "json", "-log-level", "info",
 		}}
 		if err := w.start(); err != nil {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -58,13 +60,37 @@ type rig struct {
 	decided  chan string
 	tokens   []string
 	sequence int
+
+	cfg     rigConfig
+	brokers []*service.Broker
+	// Followed besides decisions (mass leaver): workloads that reached
+	// RUNNING, revocations, and when each job.submitted event was made.
+	running   chan string
+	revoked   chan events.Revocation
+	mu        sync.Mutex
+	submitted []time.Time
 }
+
+// rigConfig is what a benchmark may change about a rig.
+type rigConfig struct {
+	users     int                   // principals in data-eng (default 50)
+	timing    dataprocserver.Timing // local Dataproc timing
+	perMinute int                   // Dataproc calls per minute per region and worker
+}
+
+// rigOption changes a rigConfig.
+type rigOption func(*rigConfig)
 
 // newRig starts pstest, the stand-ins and the workers; everything stops
 // when the test or benchmark ends. backend is "sqlite" or "postgres"
 // (ignored for transportOnly).
-func newRig(tb testing.TB, m mode, backend string, workers int) *rig {
+func newRig(tb testing.TB, m mode, backend string, workers int, opts ...rigOption) *rig {
 	tb.Helper()
+	cfg := rigConfig{users: users, perMinute: 1_000_000,
+		timing: dataprocserver.Timing{Pending: 50 * time.Millisecond, Running: 500 * time.Millisecond, Cancel: 100 * time.Millisecond}}
+	for _, o := range opts {
+		o(&cfg)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ctx = zerolog.New(zerolog.NewTestWriter(tb)).Level(zerolog.ErrorLevel).WithContext(ctx)
 	tb.Cleanup(cancel)
@@ -73,7 +99,8 @@ func newRig(tb testing.TB, m mode, backend string, workers int) *rig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { srv.Close() })
-	r := &rig{tb: tb, ctx: ctx, topo: transport.DefaultTopology(), decided: make(chan string, 1<<16)}
+	r := &rig{tb: tb, ctx: ctx, topo: transport.DefaultTopology(), decided: make(chan string, 1<<16), cfg: cfg,
+		running: make(chan string, 1<<16), revoked: make(chan events.Revocation, 1<<12)}
 	c := r.client(srv.Addr)
 	if err := transport.Ensure(ctx, c, r.topo); err != nil {
 		tb.Fatal(err)
@@ -82,9 +109,8 @@ func newRig(tb testing.TB, m mode, backend string, workers int) *rig {
 	tb.Cleanup(r.pub.Stop)
 	r.follow(c)
 
-	stack := brokertest.NewStack(tb, policyYAML, dataprocserver.Timing{
-		Pending: 50 * time.Millisecond, Running: 500 * time.Millisecond, Cancel: 100 * time.Millisecond})
-	for i := range users {
+	stack := brokertest.NewStack(tb, policyYAML, cfg.timing)
+	for i := range cfg.users {
 		r.tokens = append(r.tokens, stack.Token(user(i)))
 	}
 	if m == transportOnly {
@@ -104,7 +130,7 @@ func newRig(tb testing.TB, m mode, backend string, workers int) *rig {
 		if m != noop {
 			stack.Option()(&cfg)
 			cfg.Pipeline.Execute = m == execute
-			cfg.Pipeline.Limiter = dataproc.LimiterConfig{PerMinute: 1_000_000}
+			cfg.Pipeline.Limiter = dataproc.LimiterConfig{PerMinute: r.cfg.perMinute}
 			cfg.Pipeline.Watch = watch.Config{Interval: 100 * time.Millisecond, MinBackoff: 100 * time.Millisecond, MaxBackoff: time.Second}
 		}
 		wc := r.client(srv.Addr)
@@ -119,6 +145,7 @@ func newRig(tb testing.TB, m mode, backend string, workers int) *rig {
 		if i == 0 {
 			r.importDirectory(b.Store)
 		}
+		r.brokers = append(r.brokers, b)
 		r.background(func(ctx context.Context) {
 			if err := b.Run(ctx, wc); err != nil {
 				tb.Errorf("Broker.Run() = %v", err)
@@ -170,11 +197,26 @@ func (r *rig) follow(c *pubsub.Client) {
 	go sub.Receive(r.ctx, func(_ context.Context, m *pubsub.Message) {
 		m.Ack()
 		e, err := events.Decode(events.Message{Data: m.Data, Attributes: m.Attributes})
-		if err != nil || (e.Type() != events.JobApproved && e.Type() != events.JobDenied) {
+		if err != nil {
 			return
 		}
-		if id, _ := e.Extensions()[events.ExtRequestID].(string); id != "" {
-			r.decided <- id
+		switch e.Type() {
+		case events.JobApproved, events.JobDenied:
+			if id, _ := e.Extensions()[events.ExtRequestID].(string); id != "" {
+				r.decided <- id
+			}
+		case events.JobStateChanged:
+			if sc, err := events.DecodeStateChange(e); err == nil && sc.State == "RUNNING" {
+				r.running <- sc.RequestID
+			}
+		case events.JobSubmitted:
+			r.mu.Lock()
+			r.submitted = append(r.submitted, e.Time())
+			r.mu.Unlock()
+		case events.AccessRevoked:
+			if rev, err := events.DecodeRevocation(e); err == nil {
+				r.revoked <- rev
+			}
 		}
 	})
 }
@@ -183,7 +225,7 @@ func (r *rig) follow(c *pubsub.Client) {
 // them.
 func (r *rig) importDirectory(st store.Store) {
 	var f directory.File
-	for i := range users {
+	for i := range r.cfg.users {
 		f.Users = append(f.Users, directory.FileUser{UserName: user(i), Emails: []string{user(i)}, Groups: []string{"data-eng"}})
 	}
 	if _, err := directory.Import(r.ctx, st, f, directory.ImportOptions{}); err != nil {
@@ -215,7 +257,39 @@ func (r *rig) requests(n int) []events.Message {
 // run publishes msgs, 64 at a time, and returns once the decision of every
 // one has arrived on the audit topic.
 func (r *rig) run(msgs []events.Message) time.Duration {
+	return r.runAt(msgs, 0).elapsed
+}
+
+// result is a run's duration and each request's decision latency.
+type result struct {
+	elapsed   time.Duration
+	latencies []time.Duration // publish call to decision received, sorted
+}
+
+// percentile returns the p-th percentile latency (0 < p <= 100).
+func (res result) percentile(p float64) time.Duration {
+	if len(res.latencies) == 0 {
+		return 0
+	}
+	i := int(float64(len(res.latencies))*p/100+0.5) - 1
+	return res.latencies[min(max(i, 0), len(res.latencies)-1)]
+}
+
+// report adds the run's figures to a benchmark.
+func (res result) report(b *testing.B, n int) {
+	b.ReportMetric(float64(n)/res.elapsed.Seconds(), "decisions/s")
+	b.ReportMetric(float64(res.percentile(50).Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(res.percentile(99).Microseconds())/1000, "p99-ms")
+}
+
+// runAt publishes msgs, at rate per second (0: as fast as 64 concurrent
+// publishes go), and returns once the decision of every one has arrived on
+// the audit topic. A request's latency runs from its publish call to its
+// decision's arrival.
+func (r *rig) runAt(msgs []events.Message, rate float64) result {
 	r.tb.Helper()
+	var mu sync.Mutex
+	sent := make(map[string]time.Time, len(msgs))
 	want := make(map[string]bool, len(msgs))
 	for _, m := range msgs {
 		want[m.Attributes["ce-id"]] = true
@@ -223,26 +297,50 @@ func (r *rig) run(msgs []events.Message) time.Duration {
 	start := time.Now()
 	go func() {
 		sem := make(chan struct{}, 64)
+		var tick *time.Ticker
+		if rate > 0 {
+			tick = time.NewTicker(time.Duration(float64(time.Second) / rate))
+			defer tick.Stop()
+		}
 		for _, m := range msgs {
+			if tick != nil {
+				select {
+				case <-tick.C:
+				case <-r.ctx.Done():
+					return
+				}
+			}
 			sem <- struct{}{}
 			go func() {
 				defer func() { <-sem }()
+				mu.Lock()
+				sent[m.Attributes["ce-id"]] = time.Now()
+				mu.Unlock()
 				if _, err := r.pub.Publish(r.ctx, r.topo.Requests, m); err != nil && r.ctx.Err() == nil {
 					r.tb.Errorf("Publish: %v", err)
 				}
 			}()
 		}
 	}()
+	var lat []time.Duration
 	timeout := time.After(10 * time.Minute)
 	for len(want) > 0 {
 		select {
 		case id := <-r.decided:
+			if !want[id] {
+				continue
+			}
 			delete(want, id)
+			mu.Lock()
+			lat = append(lat, time.Since(sent[id]))
+			mu.Unlock()
 		case <-timeout:
 			r.tb.Fatalf("%d of %d decisions missing after 10 minutes", len(want), len(msgs))
 		}
 	}
-	return time.Since(start)
+	res := result{elapsed: time.Since(start), latencies: lat}
+	slices.Sort(res.latencies)
+	return res
 }
 
 // policyYAML binds data-eng to a role that may run pyspark on Serverless.

@@ -16,10 +16,10 @@ import (
 	"github.com/dataproc-iis/iis/broker/store/storetest"
 )
 
-// TestChainWritersDoNotStarve extends the audit chain from many goroutines
-// with a retry budget of 4: a chain writer may lose the head to another at
-// most once (its retry holds the chain lock from before its snapshot), so
-// none runs out of attempts however hard they contend.
+// TestChainWritersDoNotStarve appends audit records from many goroutines
+// with a retry budget of 4, while three sequencers chain them: no writer
+// waits for the chain any more, so none runs out of attempts however many
+// there are, and the chain comes out gap-free.
 func TestChainWritersDoNotStarve(t *testing.T) {
 	cc, err := pgx.ParseConfig(storetest.PostgresDSN(t))
 	if err != nil {
@@ -35,8 +35,27 @@ func TestChainWritersDoNotStarve(t *testing.T) {
 	}
 	defer s.Close()
 
+	link := func(m *store.OutboxMessage, seq int64, prev string) error {
+		m.Hash = fmt.Sprintf("h%d", seq)
+		return nil
+	}
 	const writers, perWriter = 12, 20
-	var g errgroup.Group
+	var g, sq errgroup.Group
+	done := make(chan struct{})
+	for range 3 {
+		sq.Go(func() error {
+			for {
+				select {
+				case <-done:
+					return nil
+				default:
+				}
+				if _, err := s.SequenceAudit(context.Background(), 16, link); err != nil {
+					return err
+				}
+			}
+		})
+	}
 	for w := range writers {
 		g.Go(func() error {
 			for i := range perWriter {
@@ -45,11 +64,7 @@ func TestChainWritersDoNotStarve(t *testing.T) {
 					if _, err := tx.MarkProcessed(ctx, id, "", time.Now()); err != nil {
 						return err
 					}
-					seq, _, err := tx.ChainHead(ctx)
-					if err != nil {
-						return err
-					}
-					_, err = tx.Enqueue(ctx, store.OutboxMessage{Topic: "audit", EventID: id, Seq: seq + 1, Hash: "h-" + id})
+					_, err := tx.Enqueue(ctx, store.OutboxMessage{Topic: "audit", EventID: id, Chain: true})
 					return err
 				})
 				if err != nil {
@@ -59,7 +74,15 @@ func TestChainWritersDoNotStarve(t *testing.T) {
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	err = g.Wait()
+	close(done)
+	if serr := sq.Wait(); serr != nil {
+		t.Fatalf("SequenceAudit: %v", serr)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SequenceAudit(context.Background(), 1000, link); err != nil {
 		t.Fatal(err)
 	}
 	trail, err := s.AuditTrail(context.Background(), 0, 0)

@@ -25,11 +25,12 @@ func Dialect() sqlstore.Dialect {
 		UpdateTx:       &sql.TxOptions{Isolation: sql.LevelSerializable},
 		ViewTx:         &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true},
 		// Advisory locks keyed by (constant, schema), so that stores in
-		// different schemas of one database do not contend.
-		ChainLock:          "SELECT pg_advisory_xact_lock(4242002, hashtext(current_schema()))",
-		ChainSessionLock:   "SELECT pg_advisory_lock(4242002, hashtext(current_schema()))",
-		ChainSessionUnlock: "SELECT pg_advisory_unlock(4242002, hashtext(current_schema()))",
-		MigrationLock:      "SELECT pg_advisory_xact_lock(4242001, hashtext(current_schema()))",
+		// different schemas of one database do not contend. The chain lock
+		// is the one brokers before the sequencer took to chain in their
+		// transactions: both kinds may run during a rolling upgrade.
+		ChainLock:     "SELECT pg_advisory_xact_lock(4242002, hashtext(current_schema()))",
+		SequenceTx:    &sql.TxOptions{Isolation: sql.LevelReadCommitted},
+		MigrationLock: "SELECT pg_advisory_xact_lock(4242001, hashtext(current_schema()))",
 		MigrationsTable: `CREATE TABLE IF NOT EXISTS schema_migrations (
 			version BIGINT NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
 		Classify:    classify,

@@ -49,11 +49,11 @@ type Dialect struct {
 	Time func(time.Time) any
 	// UpdateTx and ViewTx are the options of Update's and View's transactions.
 	UpdateTx, ViewTx *sql.TxOptions
-	// ChainLock, if set, runs in a read-write transaction before it reads
-	// the audit chain head; ChainSessionLock and ChainSessionUnlock take and
-	// release the same lock on a connection outside any transaction. Set all
-	// three or none.
-	ChainLock, ChainSessionLock, ChainSessionUnlock string
+	// ChainLock, if set, runs first in the sequencer's transaction, so that
+	// one sequencer at a time moves the audit chain head.
+	ChainLock string
+	// SequenceTx are the options of the sequencer's transaction.
+	SequenceTx *sql.TxOptions
 	// MigrationLock, if set, runs first in every migration transaction to
 	// keep concurrent Opens from migrating at once.
 	MigrationLock string

@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
 // outboxCols are the columns scanned by scanOutbox, in order.
-const outboxCols = "id, topic, event_id, data, attributes, ordering_key, seq, hash, created_at, sent_at, attempts"
+const outboxCols = "id, topic, event_id, data, attributes, ordering_key, chain, seq, hash, created_at, sent_at, attempts"
 
 // rowScanner is *sql.Row or *sql.Rows.
 type rowScanner interface{ Scan(dest ...any) error }
@@ -20,7 +21,7 @@ func scanOutbox(r rowScanner) (store.OutboxMessage, error) {
 		attrs string
 		seq   *int64
 	)
-	err := r.Scan(&m.ID, &m.Topic, &m.EventID, &m.Data, &attrs, &m.OrderingKey, &seq, &m.Hash,
+	err := r.Scan(&m.ID, &m.Topic, &m.EventID, &m.Data, &attrs, &m.OrderingKey, &m.Chain, &seq, &m.Hash,
 		timeCol{&m.CreatedAt}, nullTimeCol{&m.SentAt}, &m.Attempts)
 	if err != nil {
 		return m, err
@@ -40,9 +41,13 @@ func scanOutbox(r rowScanner) (store.OutboxMessage, error) {
 	return m, nil
 }
 
-// Enqueue implements store.OutboxWriter. The chain is checked before anything
-// is written, and the insert cannot fail on a duplicate, so that ErrConflict
-// leaves the transaction usable. On error it returns the zero message.
+// Enqueue implements store.OutboxWriter. The insert cannot fail on a
+// duplicate, so that ErrConflict leaves the transaction usable. On error it
+// returns the zero message.
+//
+// An audit record is inserted claimed by the sequencer until the end of
+// time: a relay that predates the chain column (a rolling upgrade) then
+// never publishes it unchained, and SequenceAudit releases the claim.
 func (t *tx) Enqueue(ctx context.Context, m store.OutboxMessage) (store.OutboxMessage, error) {
 	m, err := t.enqueue(ctx, m)
 	if err != nil {
@@ -51,33 +56,23 @@ func (t *tx) Enqueue(ctx context.Context, m store.OutboxMessage) (store.OutboxMe
 	return m, nil
 }
 
+// sequencerClaim holds unchained audit records away from relays.
+var sequencerClaim = time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC)
+
 func (t *tx) enqueue(ctx context.Context, m store.OutboxMessage) (store.OutboxMessage, error) {
 	const op = "sqlstore: Enqueue"
 	switch {
 	case m.Topic == "" || m.EventID == "":
 		return m, invalid("Enqueue: empty topic or event id")
-	case m.Seq < 0, m.Seq > 0 && m.Hash == "", m.Seq == 0 && m.Hash != "":
-		return m, invalid("Enqueue: seq %d with hash %q: a chained message needs both", m.Seq, m.Hash)
+	case m.Seq != 0 || m.Hash != "":
+		return m, invalid("Enqueue: seq %d, hash %q: only the sequencer chains a record", m.Seq, m.Hash)
 	}
 	if err := t.writable(op); err != nil {
 		return m, err
 	}
-	if m.Seq > 0 {
-		head, _, err := t.ChainHead(ctx)
-		if err != nil {
-			return m, err
-		}
-		if m.Seq != head+1 {
-			return m, conflict("Enqueue: seq %d does not follow the chain head %d", m.Seq, head)
-		}
-	}
 	attrs, err := json.Marshal(m.Attributes)
 	if err != nil {
 		return m, invalid("Enqueue: attributes: %v", err)
-	}
-	var seq any
-	if m.Seq > 0 {
-		seq = m.Seq
 	}
 	data := m.Data
 	if data == nil {
@@ -85,21 +80,19 @@ func (t *tx) enqueue(ctx context.Context, m store.OutboxMessage) (store.OutboxMe
 	}
 	m.CreatedAt = t.s.now()
 	m.SentAt, m.Attempts = nil, 0
+	claimedBy, claimExpires := "", any(nil)
+	if m.Chain {
+		claimedBy, claimExpires = "sequencer", t.d().timeArg(sequencerClaim)
+	}
 	found, err := t.queryRow(ctx, op,
-		`INSERT INTO outbox (topic, event_id, data, attributes, ordering_key, seq, hash, created_at)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
-		[]any{m.Topic, m.EventID, data, string(attrs), m.OrderingKey, seq, m.Hash, t.d().timeArg(m.CreatedAt)}, &m.ID)
+		`INSERT INTO outbox (topic, event_id, data, attributes, ordering_key, chain, created_at, claimed_by, claim_expires_at)
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING id`,
+		[]any{m.Topic, m.EventID, data, string(attrs), m.OrderingKey, m.Chain, t.d().timeArg(m.CreatedAt), claimedBy, claimExpires}, &m.ID)
 	if err != nil {
 		return m, err
 	}
 	if !found {
-		return m, conflict("Enqueue: event %q on topic %q, or seq %d, is already in the outbox", m.EventID, m.Topic, m.Seq)
-	}
-	if m.Seq > 0 {
-		_, err := t.exec(ctx, op, "UPDATE audit_chain_head SET seq = ?, hash = ? WHERE id = 1", m.Seq, m.Hash)
-		if err != nil {
-			return m, err
-		}
+		return m, conflict("Enqueue: event %q on topic %q is already in the outbox", m.EventID, m.Topic)
 	}
 	return m, nil
 }

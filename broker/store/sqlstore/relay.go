@@ -22,6 +22,7 @@ func (s *Store) ClaimOutbox(ctx context.Context, owner string, limit int, lease 
 	q := `UPDATE outbox SET claimed_by = ?, claim_expires_at = ?, attempts = attempts + 1
 	      WHERE id IN (SELECT id FROM outbox
 	                   WHERE sent_at IS NULL AND (claim_expires_at IS NULL OR claim_expires_at <= ?)
+	                     AND (seq IS NOT NULL OR NOT chain)
 	                   ORDER BY id LIMIT ?` + s.d.SkipLocked + `)
 	      RETURNING ` + outboxCols
 	rows, err := s.db.QueryContext(ctx, s.d.rebind(q), owner, s.d.timeArg(now.Add(lease)), s.d.timeArg(now), limit)

@@ -69,26 +69,19 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 // now is the store's clock in the form the store keeps times.
 func (s *Store) now() time.Time { return normTime(s.clock()) }
 
-// Update implements store.Store. Where the dialect has a chain session lock
-// (PostgreSQL), every update takes it before its snapshot: nearly every
-// update extends the audit chain, and a transaction that first took row
-// locks and then waited for the chain head deadlocked with the holder
-// (measured: three workers slower than one). A transaction that still fails
-// with a serialization failure runs again after a jittered backoff.
+// Update implements store.Store. A transaction that fails with a
+// serialization failure runs again after a jittered backoff. No update waits
+// for the audit chain: audit records are chained after commit
+// (SequenceAudit), which is what lets several workers write at once.
 func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	preLock := s.d.ChainSessionLock != ""
 	for attempt := 1; ; attempt++ {
-		chained, err := s.update(ctx, preLock, fn)
+		err := s.run(ctx, s.db, s.d.UpdateTx, false, fn)
 		if err == nil || s.d.classify(err) != ClassRetry {
 			return err
 		}
+
 		if attempt >= s.d.MaxAttempts {
 			return fault.AsTransient(ReasonBusy, fmt.Errorf("sqlstore: Update gave up after %d attempts: %w", attempt, err))
-		}
-		if chained && !preLock && s.d.ChainSessionLock != "" {
-			// Lost the chain head: queue for the chain lock right away.
-			preLock = true
-			continue
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return err
@@ -96,36 +89,16 @@ func (s *Store) Update(ctx context.Context, fn func(ctx context.Context, tx stor
 	}
 }
 
-// update runs fn once in a read-write transaction, first taking the chain
-// lock if preLock, and reports whether fn reached the audit chain.
-func (s *Store) update(ctx context.Context, preLock bool, fn func(context.Context, store.Tx) error) (chained bool, err error) {
-	if !preLock {
-		return s.run(ctx, s.db, s.d.UpdateTx, false, false, fn)
-	}
-	conn, err := s.lockChainSession(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer s.unlockChainSession(conn)
-	return s.run(ctx, conn, s.d.UpdateTx, false, true, fn)
-}
-
 // View implements store.Store.
 func (s *Store) View(ctx context.Context, fn func(ctx context.Context, tx store.Tx) error) error {
-	_, err := s.run(ctx, s.read, s.d.ViewTx, true, false, fn)
-	return err
+	return s.run(ctx, s.read, s.d.ViewTx, true, fn)
 }
 
-// beginner is *sql.DB or *sql.Conn.
-type beginner interface {
-	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
-}
-
-// run runs fn in one transaction and reports whether fn reached the chain.
-func (s *Store) run(ctx context.Context, db beginner, opts *sql.TxOptions, readOnly, chainLocked bool, fn func(context.Context, store.Tx) error) (bool, error) {
+// run runs fn in one transaction.
+func (s *Store) run(ctx context.Context, db *sql.DB, opts *sql.TxOptions, readOnly bool, fn func(context.Context, store.Tx) error) error {
 	sqlTx, err := db.BeginTx(ctx, opts)
 	if err != nil {
-		return false, s.d.Wrap("sqlstore: begin", err)
+		return s.d.Wrap("sqlstore: begin", err)
 	}
 	done := false
 	defer func() {
@@ -133,15 +106,15 @@ func (s *Store) run(ctx context.Context, db beginner, opts *sql.TxOptions, readO
 			_ = sqlTx.Rollback() // the error that got us here is the one to report
 		}
 	}()
-	t := &tx{s: s, tx: sqlTx, readOnly: readOnly, chainLocked: chainLocked}
+	t := &tx{s: s, tx: sqlTx, readOnly: readOnly}
 	if err := fn(ctx, t); err != nil {
-		return t.chained, err
+		return err
 	}
 	done = true
 	if err := sqlTx.Commit(); err != nil {
-		return t.chained, s.d.Wrap("sqlstore: commit", err)
+		return s.d.Wrap("sqlstore: commit", err)
 	}
-	return t.chained, nil
+	return nil
 }
 
 // backoff waits before retry number attempt: full jitter over an exponential

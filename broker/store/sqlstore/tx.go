@@ -13,9 +13,6 @@ type tx struct {
 	s        *Store
 	tx       *sql.Tx
 	readOnly bool
-	// chained is set once ChainHead runs in a read-write transaction;
-	// chainLocked once the transaction holds the chain lock.
-	chained, chainLocked bool
 }
 
 var _ store.Tx = (*tx)(nil)

@@ -63,7 +63,8 @@ func testClaim(t *testing.T, s store.Store) {
 	if err := s.MarkSent(ctx); err != nil {
 		t.Fatalf("MarkSent(): %v", err)
 	}
-	enqueue(t, s, chained(1))
+	enqueue(t, s, audited("c1"))
+	sequence(t, s)
 	trail, err := s.AuditTrail(ctx, 0, 0)
 	if err != nil || len(trail) != 1 || trail[0].SentAt != nil {
 		t.Fatalf("AuditTrail = %v, %v, want one unsent message", trail, err)

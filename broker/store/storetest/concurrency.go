@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -24,24 +25,23 @@ func nextHash(prev, eventID string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// testConcurrentChain has writers append audit records while two
+// sequencers chain them: the chain must come out gap-free, each record once,
+// and every writer's records in the order that writer committed them (the
+// causal order of a request's transactions).
 func testConcurrentChain(t *testing.T, s store.Store) {
 	const perWorker = 10
-	var g errgroup.Group
+	ctx := context.Background()
+	var writers errgroup.Group
 	for w := range workers {
-		g.Go(func() error {
+		writers.Go(func() error {
 			for i := range perWorker {
-				id := fmt.Sprintf("w%d-%d", w, i)
-				err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
+				id := fmt.Sprintf("w%d-%03d", w, i)
+				err := s.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 					if _, err := tx.MarkProcessed(ctx, id, "", time.Now()); err != nil {
 						return err
 					}
-					seq, hash, err := tx.ChainHead(ctx)
-					if err != nil {
-						return err
-					}
-					m := msg("audit", id)
-					m.Seq, m.Hash = seq+1, nextHash(hash, id)
-					_, err = tx.Enqueue(ctx, m)
+					_, err := tx.Enqueue(ctx, audited(id))
 					return err
 				})
 				if err != nil {
@@ -51,28 +51,54 @@ func testConcurrentChain(t *testing.T, s store.Store) {
 			return nil
 		})
 	}
-	if err := g.Wait(); err != nil {
+	done := make(chan struct{})
+	var sequencers errgroup.Group
+	for range 2 {
+		sequencers.Go(func() error {
+			for {
+				select {
+				case <-done:
+					return nil
+				default:
+				}
+				if _, err := s.SequenceAudit(ctx, 7, testLink); err != nil {
+					return err
+				}
+			}
+		})
+	}
+	err := writers.Wait()
+	close(done)
+	if serr := sequencers.Wait(); serr != nil {
+		t.Fatalf("SequenceAudit: %v", serr)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	trail, err := s.AuditTrail(context.Background(), 0, 0)
+	sequence(t, s)
+	trail, err := s.AuditTrail(ctx, 0, 0)
 	if err != nil {
 		t.Fatalf("AuditTrail: %v", err)
 	}
 	if len(trail) != workers*perWorker {
 		t.Fatalf("AuditTrail has %d messages, want %d", len(trail), workers*perWorker)
 	}
-	prev, seen := "", map[string]bool{}
+	prev, seen, last := "", map[string]bool{}, map[string]string{}
 	for i, m := range trail {
 		if m.Seq != int64(i+1) {
 			t.Fatalf("AuditTrail[%d].Seq = %d, want %d: the chain has a gap", i, m.Seq, i+1)
 		}
 		if want := nextHash(prev, m.EventID); m.Hash != want {
-			t.Fatalf("AuditTrail[%d].Hash = %s, want %s: a writer did not see its predecessor", i, m.Hash, want)
+			t.Fatalf("AuditTrail[%d].Hash = %s, want %s: a sequencer did not link to its predecessor", i, m.Hash, want)
 		}
 		if seen[m.EventID] {
 			t.Fatalf("AuditTrail[%d]: event %s twice", i, m.EventID)
 		}
-		prev, seen[m.EventID] = m.Hash, true
+		writer, _, _ := strings.Cut(m.EventID, "-")
+		if m.EventID < last[writer] {
+			t.Fatalf("AuditTrail[%d]: %s chained after %s, which its writer committed later", i, m.EventID, last[writer])
+		}
+		prev, seen[m.EventID], last[writer] = m.Hash, true, m.EventID
 	}
 }
 

@@ -2,7 +2,10 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"maps"
+	"strconv"
 	"testing"
 	"time"
 
@@ -70,9 +73,9 @@ func testEnqueue(t *testing.T, s store.Store) {
 		{"duplicate event on a topic", msg("audit", "e1"), store.ErrConflict},
 		{"no topic", msg("", "e9"), store.ErrInvalid},
 		{"no event id", msg("audit", ""), store.ErrInvalid},
-		{"seq without hash", store.OutboxMessage{Topic: "audit", EventID: "e9", Seq: 1}, store.ErrInvalid},
-		{"hash without seq", store.OutboxMessage{Topic: "audit", EventID: "e9", Hash: "h"}, store.ErrInvalid},
-		{"negative seq", store.OutboxMessage{Topic: "audit", EventID: "e9", Seq: -1, Hash: "h"}, store.ErrInvalid},
+		{"seq set by the caller", store.OutboxMessage{Topic: "audit", EventID: "e9", Chain: true, Seq: 1, Hash: "h"}, store.ErrInvalid},
+		{"hash set by the caller", store.OutboxMessage{Topic: "audit", EventID: "e9", Chain: true, Hash: "h"}, store.ErrInvalid},
+		{"negative seq", store.OutboxMessage{Topic: "audit", EventID: "e9", Seq: -1}, store.ErrInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,14 +88,40 @@ func testEnqueue(t *testing.T, s store.Store) {
 	}
 }
 
-// chained returns message i of an audit chain.
-func chained(seq int64) store.OutboxMessage {
-	m := msg("audit", fmt.Sprintf("c%d", seq))
-	m.Seq, m.Hash = seq, fmt.Sprintf("hash-%d", seq)
+// audited is an audit record, to be chained by SequenceAudit.
+func audited(id string) store.OutboxMessage {
+	m := msg("audit", id)
+	m.Chain = true
 	return m
 }
 
+// testLink is the suite's linker: it records the position in an attribute
+// and hashes the predecessor's hash with the event id.
+func testLink(m *store.OutboxMessage, seq int64, prev string) error {
+	attrs := maps.Clone(m.Attributes)
+	attrs["ce-auditseq"] = strconv.FormatInt(seq, 10)
+	m.Attributes, m.Hash = attrs, nextHash(prev, m.EventID)
+	return nil
+}
+
+// sequence chains everything pending.
+func sequence(t testing.TB, s store.Store) int {
+	t.Helper()
+	total := 0
+	for {
+		n, err := s.SequenceAudit(context.Background(), 100, testLink)
+		if err != nil {
+			t.Fatalf("SequenceAudit: %v", err)
+		}
+		total += n
+		if n < 100 {
+			return total
+		}
+	}
+}
+
 func testChain(t *testing.T, s store.Store) {
+	ctx := context.Background()
 	head := func(wantSeq int64, wantHash string) {
 		t.Helper()
 		view(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -107,27 +136,123 @@ func testChain(t *testing.T, s store.Store) {
 		})
 	}
 	head(0, "")
-	enqueue(t, s, chained(1), msg("audit", "plain"), chained(2))
-	head(2, "hash-2")
-	for _, seq := range []int64{1, 2, 4} {
-		err := s.Update(context.Background(), func(ctx context.Context, tx store.Tx) error {
-			_, err := tx.Enqueue(ctx, chained(seq))
-			return err
-		})
-		wantErr(t, fmt.Sprintf("Enqueue(seq %d) after head 2", seq), err, store.ErrConflict)
+	got := enqueue(t, s, audited("a"), msg("audit", "plain"), audited("b"))
+	head(0, "")
+	if n, oldest, err := s.UnchainedAudit(ctx); err != nil || n != 2 || !oldest.Equal(got[0].CreatedAt) {
+		t.Errorf("UnchainedAudit() = %d, %v, %v; want 2, %v", n, oldest, err, got[0].CreatedAt)
 	}
-	head(2, "hash-2")
-	enqueue(t, s, chained(3))
-	head(3, "hash-3")
+	// Only the plain message may be published before the sequencer ran.
+	claimed, err := s.ClaimOutbox(ctx, "relay", 10, time.Hour)
+	if err != nil || len(claimed) != 1 || claimed[0].EventID != "plain" {
+		t.Fatalf("ClaimOutbox() before sequencing = %v, %v; want only the unchained plain message", claimed, err)
+	}
+
+	// A failing linker changes nothing.
+	boom := func(*store.OutboxMessage, int64, string) error { return errBoom }
+	if n, err := s.SequenceAudit(ctx, 10, boom); err == nil || n != 0 {
+		t.Errorf("SequenceAudit(failing linker) = %d, %v; want 0 and an error", n, err)
+	}
+	head(0, "")
+	for _, limit := range []int{0, -1} {
+		if _, err := s.SequenceAudit(ctx, limit, testLink); !errors.Is(err, store.ErrInvalid) {
+			t.Errorf("SequenceAudit(limit %d) = %v, want ErrInvalid", limit, err)
+		}
+	}
+
+	if n, err := s.SequenceAudit(ctx, 1, testLink); err != nil || n != 1 {
+		t.Fatalf("SequenceAudit(1) = %d, %v; want 1", n, err)
+	}
+	h1 := nextHash("", "a")
+	head(1, h1)
+	if n, err := s.SequenceAudit(ctx, 10, testLink); err != nil || n != 1 {
+		t.Fatalf("SequenceAudit(10) = %d, %v; want the 1 left", n, err)
+	}
+	h2 := nextHash(h1, "b")
+	head(2, h2)
+	if n, err := s.SequenceAudit(ctx, 10, testLink); err != nil || n != 0 {
+		t.Errorf("SequenceAudit(nothing pending) = %d, %v; want 0", n, err)
+	}
+	if n, _, err := s.UnchainedAudit(ctx); err != nil || n != 0 {
+		t.Errorf("UnchainedAudit() after sequencing = %d, %v; want 0", n, err)
+	}
+	trail, err := s.AuditTrail(ctx, 0, 0)
+	if err != nil || len(trail) != 2 {
+		t.Fatalf("AuditTrail() = %v, %v; want 2 records", trail, err)
+	}
+	for i, m := range trail {
+		want := got[2*i]
+		want.Seq, want.Hash = int64(i+1), []string{h1, h2}[i]
+		want.Attributes = maps.Clone(want.Attributes)
+		want.Attributes["ce-auditseq"] = strconv.Itoa(i + 1)
+		if diff := cmp.Diff(want, m, ignoreClaim); diff != "" {
+			t.Errorf("AuditTrail()[%d] mismatch (-want +got):\n%s", i, diff)
+		}
+	}
+	claimed, err = s.ClaimOutbox(ctx, "relay", 10, time.Hour)
+	if err != nil || len(claimed) != 2 || claimed[0].Seq != 1 || claimed[1].Seq != 2 {
+		t.Errorf("ClaimOutbox() after sequencing = %v, %v; want the two chained records", claimed, err)
+	}
+}
+
+func testCheckpoints(t *testing.T, s store.Store) {
+	var id string
+	view(t, s, func(ctx context.Context, tx store.Tx) error {
+		var err error
+		if id, err = tx.ChainID(ctx); err != nil || len(id) < 16 {
+			t.Errorf("ChainID() = %q, %v; want a random id", id, err)
+		}
+		if _, found, err := tx.LastCheckpoint(ctx); err != nil || found {
+			t.Errorf("LastCheckpoint() on a new chain = found %v, %v; want none", found, err)
+		}
+		return nil
+	})
+	c1 := store.Checkpoint{Seq: 10, Hash: "h10", SignedAt: at("2026-12-01T10:00:00Z"), KeyID: "k/1", Object: "gs://b/c/10.json"}
+	c2 := store.Checkpoint{Seq: 25, Hash: "h25", SignedAt: at("2026-12-01T10:01:00Z"), KeyID: "k/1", Object: "gs://b/c/25.json"}
+	update(t, s, func(ctx context.Context, tx store.Tx) error {
+		for _, c := range []store.Checkpoint{c2, c1} {
+			if first, err := tx.PutCheckpoint(ctx, c); err != nil || !first {
+				t.Errorf("PutCheckpoint(%d) = %v, %v; want first", c.Seq, first, err)
+			}
+		}
+		again := c1
+		again.Hash = "other"
+		if first, err := tx.PutCheckpoint(ctx, again); err != nil || first {
+			t.Errorf("PutCheckpoint(seq 10 again) = %v, %v; want not first", first, err)
+		}
+		_, err := tx.PutCheckpoint(ctx, store.Checkpoint{Seq: 3})
+		wantErr(t, "PutCheckpoint(incomplete)", err, store.ErrInvalid)
+		return nil
+	})
+	view(t, s, func(ctx context.Context, tx store.Tx) error {
+		last, found, err := tx.LastCheckpoint(ctx)
+		if err != nil || !found {
+			t.Fatalf("LastCheckpoint() = %v, %v", found, err)
+		}
+		if diff := cmp.Diff(c2, last); diff != "" {
+			t.Errorf("LastCheckpoint() mismatch (-want +got):\n%s", diff)
+		}
+		if again, err := tx.ChainID(ctx); err != nil || again != id {
+			t.Errorf("ChainID() = %q, %v; want the same %q", again, err, id)
+		}
+		return nil
+	})
 }
 
 func testAuditTrail(t *testing.T, s store.Store) {
 	var want []store.OutboxMessage
 	for seq := int64(1); seq <= 5; seq++ {
-		got := enqueue(t, s, msg("audit", fmt.Sprintf("plain%d", seq)), chained(seq))
+		got := enqueue(t, s, msg("audit", fmt.Sprintf("plain%d", seq)), audited(fmt.Sprintf("c%d", seq)))
 		want = append(want, got[1])
 	}
+	sequence(t, s)
 	ctx := context.Background()
+	trail, err := s.AuditTrail(ctx, 0, 0)
+	if err != nil || len(trail) != len(want) {
+		t.Fatalf("AuditTrail() = %d, %v", len(trail), err)
+	}
+	for i := range want {
+		want[i].Seq, want[i].Hash, want[i].Attributes = trail[i].Seq, trail[i].Hash, trail[i].Attributes
+	}
 	// Sending does not remove a chained message from the trail.
 	claimed, err := s.ClaimOutbox(ctx, "relay", 100, time.Hour)
 	if err != nil {
@@ -164,7 +289,8 @@ func testAuditTrail(t *testing.T, s store.Store) {
 
 func testPruneOutbox(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	ms := enqueue(t, s, msg("audit", "sent"), chained(1), msg("audit", "unsent"))
+	ms := enqueue(t, s, msg("audit", "sent"), audited("c1"), msg("audit", "unsent"))
+	sequence(t, s)
 	if _, err := s.ClaimOutbox(ctx, "relay", 2, time.Hour); err != nil {
 		t.Fatalf("ClaimOutbox: %v", err)
 	}

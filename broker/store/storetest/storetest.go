@@ -25,6 +25,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EffectClaims", testEffectClaims},
 		{"Enqueue", testEnqueue},
 		{"Chain", testChain},
+		{"Checkpoints", testCheckpoints},
 		{"Claim", testClaim},
 		{"ClaimLease", testClaimLease},
 		{"AuditTrail", testAuditTrail},

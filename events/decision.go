@@ -41,6 +41,9 @@ type JobDecision struct {
 	MaxDuration        string        `json:"max_duration,omitempty"`        // Go duration the job may run
 	CredentialLifetime string        `json:"credential_lifetime,omitempty"` // Go duration of the minted token
 	Input              DecisionInput `json:"input"`
+	// Approvals lists, for a request that waited for approvers, who
+	// counted for each rule when it was approved (or rejected, or expired).
+	Approvals []ApprovalCount `json:"approvals,omitempty"`
 }
 
 // Reason is a machine-readable code (snake_case) with a human message.

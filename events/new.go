@@ -42,7 +42,8 @@ func WithTraceparent(tp string) Option { return func(o *options) { o.traceparent
 // parent's id, requestid is the id of the original request, and traceparent
 // is copied from parent. The original request is parent itself for a
 // job.requested, the request named in the data for a job.cancel_requested,
-// and parent's requestid for any other event. Later options override.
+// approval.granted or approval.rejected, and parent's requestid for any
+// other event. Later options override.
 func WithCause(parent event.Event) Option {
 	return func(o *options) {
 		if parent.Context == nil {
@@ -76,7 +77,7 @@ func originalRequest(parent event.Event) string {
 	switch parent.Type() {
 	case JobRequested:
 		return parent.ID()
-	case JobCancelRequested:
+	case JobCancelRequested, ApprovalGranted, ApprovalRejected:
 		var c struct {
 			RequestID string `json:"request_id"`
 		}

@@ -8,6 +8,10 @@ const (
 	ActionCancelJob    = "cancel_job"    // a running job or batch was cancelled
 	ActionRevokeGrant  = "revoke_grant"  // an active grant was closed
 	ActionRecheckGrant = "recheck_grant" // a mover's grant was re-checked against the new groups
+	// ActionWithdrawApproval: an approval the principal gave to a request
+	// still waiting for approvers stops counting (a leaver, or a mover no
+	// longer in an approving group).
+	ActionWithdrawApproval = "withdraw_approval"
 )
 
 // Revocation action outcomes (RevokeAction.Outcome).
@@ -41,7 +45,7 @@ type Trigger struct {
 // cancel took effect), and skipped with a terminal State means the job had
 // already ended and nothing was cancelled.
 type RevokeAction struct {
-	Kind     string `json:"kind"`             // deny_request | cancel_job | revoke_grant | recheck_grant
+	Kind     string `json:"kind"`             // deny_request | cancel_job | revoke_grant | recheck_grant | withdraw_approval
 	Resource string `json:"resource"`         // what it acted on (Dataproc resource, grant or request id)
 	Outcome  string `json:"outcome"`          // succeeded | failed | skipped
 	State    string `json:"state,omitempty"`  // cancel_job: the workload's state when the cancel was made

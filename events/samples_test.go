@@ -19,6 +19,10 @@ const (
 
 var testTime = time.Date(2025, 11, 27, 2, 0, 3, 512_000_000, time.UTC)
 
+const testDigest = "sha256:2b1a9e1c0f5d4b8a7e6c3d2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b"
+
+var sampleCounts = []ApprovalCount{{Rule: "role:analytics-etl", Count: 2, Approvers: []string{"grace@example.com"}}}
+
 // sample is one event type with valid data, bound to its typed constructor
 // and decoder.
 type sample struct {
@@ -128,6 +132,23 @@ func samples() []sample {
 			Group:   Group{ID: "e9e30dba", DisplayName: "finance-readers"},
 			Removed: []Member{{ID: "2819c223", UserName: "ada@example.com"}},
 		}, NewGroupMembershipChanged, DecodeMembershipChange),
+		row(ApprovalRequested, ApprovalRequest{
+			RequestID: testRequest, RequestDigest: testDigest, Principal: samplePrincipal, Role: "analytics-etl",
+			Binding: "group:analytics-engineers", ServiceAccount: testSA, PolicyVersion: "sha256:4e1f",
+			Requirements: []ApprovalRequirement{{Rule: "role:analytics-etl", Approvers: []string{"data-owners"}, Count: 2, Reason: "writes curated tables"}},
+			ExpiresAt:    testTime.Add(4 * time.Hour), Window: "8h", ApprovalURL: "https://iis.example.com/approvals/" + testRequest,
+			Request: sampleJobRequest().Facts(),
+		}, NewApprovalRequested, DecodeApprovalRequest),
+		row(ApprovalGranted, ApprovalVerdict{IDToken: testToken, RequestID: testRequest, RequestDigest: testDigest, Comment: "ok"},
+			NewApprovalGranted, DecodeApprovalVerdict),
+		row(ApprovalRejected, ApprovalVerdict{IDToken: testToken, RequestID: testRequest, RequestDigest: testDigest},
+			NewApprovalRejected, DecodeApprovalVerdict),
+		row(ApprovalRecorded, RecordedApproval{
+			RequestID: testRequest, Verdict: VerdictGranted, Approver: samplePrincipal, ApprovalEventID: "0b7e1c9a",
+			TokenFingerprint: "sha256:5d41402abc4b2a76b9719d91", Counts: sampleCounts, Complete: false,
+		}, NewApprovalRecorded, DecodeRecordedApproval),
+		row(ApprovalExpired, ApprovalExpiry{RequestID: testRequest, Principal: samplePrincipal, ExpiresAt: testTime, Counts: sampleCounts},
+			NewApprovalExpired, DecodeApprovalExpiry),
 		row(EventRejected, Rejection{Reason: ReasonSchemaViolation, Detail: "at /job: missing properties: type",
 			ReceivedType: JobRequested, ReceivedID: "x-1", MessageID: "1286"}, NewEventRejected, DecodeRejection),
 		row(LoginFailed, LoginFailure{

@@ -11,6 +11,14 @@ import (
 // a deny rule per ten roles. Role i allows project proj-i.
 func benchPolicy(tb testing.TB, n int) *Policy {
 	tb.Helper()
+	p, err := Parse("bench.yaml", []byte(benchSource(n)))
+	if err != nil {
+		tb.Fatalf("Parse(bench) = %v", err)
+	}
+	return p
+}
+
+func benchSource(n int) string {
 	var b strings.Builder
 	b.WriteString("roles:\n")
 	for i := range n {
@@ -34,11 +42,7 @@ func benchPolicy(tb testing.TB, n int) *Policy {
 	for i := 0; i < n; i += 10 {
 		fmt.Fprintf(&b, "  - {name: d%d, groups: [contractors-%d], roles: [role-%d]}\n", i, i, i)
 	}
-	p, err := Parse("bench.yaml", []byte(b.String()))
-	if err != nil {
-		tb.Fatalf("Parse(bench) = %v", err)
-	}
-	return p
+	return b.String()
 }
 
 // benchRequest is a request of a principal in three teams whose last role
@@ -61,19 +65,57 @@ func benchRequest(n int) Request {
 	}
 }
 
+// benchApprovals adds, to a policy of n roles, approval rules that do not
+// match benchRequest(n): a role rule on every tenth role (never the last),
+// a top-level rule per ten roles naming one of them, and three top-level
+// rules for any role whose selectors (groups, a principal, workloads) the
+// requester does not match.
+func benchApprovals(tb testing.TB, n int) *Policy {
+	tb.Helper()
+	src := benchSource(n)
+	for i := 0; i < n-1; i += 10 {
+		src = strings.Replace(src, fmt.Sprintf("    max_duration: 4h\n    principal_types: [human, workload]\n    condition: principal.type == \"human\" || request.target.project.startsWith(\"proj-\")\n  role-%d:", i+1),
+			fmt.Sprintf("    max_duration: 4h\n    principal_types: [human, workload]\n    condition: principal.type == \"human\" || request.target.project.startsWith(\"proj-\")\n    approval: {approvers: [owners-%d], count: 2}\n  role-%d:", i, i+1), 1)
+	}
+	var b strings.Builder
+	b.WriteString(src + "approvals:\n")
+	for i := 0; i < n-1; i += 10 {
+		fmt.Fprintf(&b, "  - {name: big-%d, roles: [role-%d], condition: 'size(request.job.args) > 10', approvers: [oncall]}\n", i, i)
+	}
+	b.WriteString("  - {name: finance, groups: [finance, finance-ops], approvers: [controllers]}\n")
+	b.WriteString("  - {name: vip, principals: [ceo@example.com], approvers: [board]}\n")
+	b.WriteString("  - {name: bots, principal_types: [workload], condition: 'request.time.getHours(\"Europe/Paris\") >= 20', approvers: [oncall]}\n")
+	p, err := Parse("bench.yaml", []byte(b.String()))
+	if err != nil {
+		tb.Fatalf("Parse(bench with approvals) = %v", err)
+	}
+	if k := (n + 8) / 10; len(p.Approvals()) != 2*k+3 {
+		tb.Fatalf("bench policy has %d approval rules, want %d", len(p.Approvals()), 2*k+3)
+	}
+	return p
+}
+
+// BenchmarkEvaluate decides a request allowed by the last role, with no
+// approval rules and with approval rules loaded that do not match it: the
+// two must cost the same (a routine request does not wait on approvals).
 func BenchmarkEvaluate(b *testing.B) {
 	for _, n := range []int{5, 200} {
-		b.Run(fmt.Sprintf("roles=%d", n), func(b *testing.B) {
-			p := benchPolicy(b, n)
-			req := benchRequest(n)
-			if d := p.Evaluate(req); !d.Allowed || d.Role != fmt.Sprintf("role-%d", n-1) {
-				b.Fatalf("Evaluate() = %+v, want allowed by the last role", d)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				p.Evaluate(req)
-			}
-		})
+		for _, rules := range []string{"none", "loaded"} {
+			b.Run(fmt.Sprintf("roles=%d/approvals=%s", n, rules), func(b *testing.B) {
+				p := benchPolicy(b, n)
+				if rules == "loaded" {
+					p = benchApprovals(b, n)
+				}
+				req := benchRequest(n)
+				if d := p.Evaluate(req); !d.Allowed || d.Role != fmt.Sprintf("role-%d", n-1) || d.Approval != nil {
+					b.Fatalf("Evaluate() = %+v, want allowed by the last role", d)
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					p.Evaluate(req)
+				}
+			})
+		}
 	}
 }
 

@@ -102,6 +102,12 @@ func (p *Policy) evaluate(in Request, explain bool) Decision {
 		d.ServiceAccount = c.role.serviceAccount
 		d.MaxDuration = cmp.Or(req.MaxDuration, c.role.maxDuration)
 		d.CredentialLifetime = min(c.role.maxCredential, d.MaxDuration)
+		if need := e.approvalNeed(c.role); need != nil {
+			// Allowed once approved: not allowed yet.
+			d.Allowed, d.Approval = false, need
+			d.Reasons = append(d.Reasons, need.reason(c.role.name))
+			return d
+		}
 		d.Reasons = append(d.Reasons, Reason{Code: CodeAllowed, Role: c.role.name,
 			Message: "allowed by role " + strconv.Quote(c.role.name) + " through binding " + d.Binding})
 		return d

@@ -43,6 +43,7 @@ func Parse(name string, data []byte) (*Policy, error) {
 		denyByGroup: map[string][]int{},
 	}
 	var rolesNode, bindingsNode, denyNode *yaml.Node
+	var approvalsNode *yaml.Node
 	l.fields(root, "policy", func(key string, _, v *yaml.Node) bool {
 		switch key {
 		case "version":
@@ -55,6 +56,8 @@ func Parse(name string, data []byte) (*Policy, error) {
 			bindingsNode = v
 		case "deny":
 			denyNode = v
+		case "approvals":
+			approvalsNode = v
 		default:
 			return false
 		}
@@ -87,6 +90,9 @@ func Parse(name string, data []byte) (*Policy, error) {
 				p.addDeny(d)
 			}
 		}
+	}
+	if approvalsNode != nil {
+		l.approvalRules(p, approvalsNode)
 	}
 	if err := l.err(); err != nil {
 		return nil, err
@@ -167,6 +173,8 @@ func (l *errorList) role(name string, k, v *yaml.Node, index int) *role {
 			r.principalTypes = l.enumList(v, what, principalTypes)
 		case "condition":
 			r.cond = l.condition(v, what)
+		case "approval":
+			r.approval = l.roleApproval(name, v, what)
 		case "may_cancel_others":
 			r.mayCancelOthers = l.boolean(v, what)
 		default:

@@ -29,6 +29,11 @@ type Policy struct {
 	byUser   map[string][]*binding
 	byGroup  map[string][]*binding
 	denies   []*denyRule
+	// approval rules (approvals:): indexed by the roles they name, or
+	// listed in approvalsAny when they name none.
+	approvals       []*approvalRule
+	approvalsByRole map[int][]int
+	approvalsAny    []int
 	// deny rules by selector: denyAny have no principal or group selector;
 	// the others are listed under each principal or group they name.
 	denyAny     []int
@@ -50,6 +55,7 @@ type role struct {
 	justification   bool
 	principalTypes  []string
 	cond            *condition
+	approval        *approvalRule // the role's own approval rule, or nil
 	mayCancelOthers bool
 }
 
@@ -102,8 +108,8 @@ func (p *Policy) Roles() []string {
 
 // Summary describes the policy in one line, for `iis policy check`.
 func (p *Policy) Summary() string {
-	return fmt.Sprintf("%s: %d roles, %d bindings, %d deny rules, version %s",
-		p.name, len(p.roles), len(p.bindings), len(p.denies), p.version)
+	return fmt.Sprintf("%s: %d roles, %d bindings, %d deny rules, %d approval rules, version %s",
+		p.name, len(p.roles), len(p.bindings), len(p.denies), len(p.Approvals()), p.version)
 }
 
 // Version computes the version of policy content: "sha256:<hex>".

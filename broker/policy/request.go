@@ -75,6 +75,10 @@ type Decision struct {
 	CredentialLifetime time.Duration  `json:"credential_lifetime,omitempty"`
 	Version            string         `json:"policy_version"`
 	Input              map[string]any `json:"input"` // snapshot for replay; never a token
+	// Approval, when set, says the role allows the request once approvers
+	// approve it (Allowed is false until then; Binding, Role and the limits
+	// are those of the role that would allow it).
+	Approval *Approval `json:"approval,omitempty"`
 }
 
 // Reason explains one step of a decision. Role names the role the reason is

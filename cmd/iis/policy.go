@@ -109,10 +109,14 @@ func policyExplain(args []string, stdout, stderr io.Writer) error {
 }
 
 func printDecision(w io.Writer, p *policy.Policy, d policy.Decision) {
-	if d.Allowed {
+	switch {
+	case d.Allowed:
 		fmt.Fprintf(w, "ALLOWED  role %s via %s, runs as %s, max duration %s, credential lifetime %s\n",
 			d.Role, d.Binding, d.ServiceAccount, d.MaxDuration, d.CredentialLifetime)
-	} else {
+	case d.Approval != nil:
+		fmt.Fprintf(w, "APPROVAL REQUIRED  role %s via %s, runs as %s\n", d.Role, d.Binding, d.ServiceAccount)
+		printApproval(w, d.Approval)
+	default:
 		fmt.Fprintln(w, "DENIED")
 	}
 	for _, r := range d.Reasons {
@@ -133,4 +137,19 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+func printApproval(w io.Writer, a *policy.Approval) {
+	for _, r := range a.Requirements {
+		why := r.Rule
+		if r.Reason != "" {
+			why += ": " + r.Reason
+		}
+		fmt.Fprintf(w, "  %d of %s (%s)\n", r.Count, strings.Join(r.Approvers, ", "), why)
+	}
+	fmt.Fprintf(w, "  waits at most %s", a.ExpiresAfter)
+	if a.Window > 0 {
+		fmt.Fprintf(w, "; covers the requester's requests under the role for %s", a.Window)
+	}
+	fmt.Fprintln(w)
 }

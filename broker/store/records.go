@@ -6,6 +6,9 @@ import "time"
 const (
 	OutcomeApproved = "approved"
 	OutcomeDenied   = "denied"
+	// OutcomePending: a policy rule holds the request for approvers;
+	// ResolveDecision settles it.
+	OutcomePending = "pending"
 )
 
 // Decision is the recorded outcome of one job request.
@@ -20,7 +23,7 @@ type Decision struct {
 	// EventID is the id of the decision's audit event (job.approved or
 	// job.denied): the cause of what the approval leads to.
 	EventID        string
-	Outcome        string // OutcomeApproved or OutcomeDenied
+	Outcome        string // OutcomeApproved, OutcomeDenied or OutcomePending
 	Role           string
 	ServiceAccount string
 	PolicyVersion  string

@@ -49,6 +49,7 @@ type Tx interface {
 	Effects
 	Logins
 	Checkpoints
+	Approvals
 }
 
 // Processed deduplicates deliveries.
@@ -222,6 +223,11 @@ type Decisions interface {
 	// which case it keeps the first and returns first == false.
 	RecordDecision(ctx context.Context, d Decision) (first bool, err error)
 	GetDecision(ctx context.Context, requestKey string) (Decision, error)
+	// ResolveDecision settles a pending decision (OutcomePending: the
+	// request waits for approvers) as approved or denied, with the audit
+	// event that says so and the reason codes added, and reports whether it
+	// was pending. A settled decision never changes again.
+	ResolveDecision(ctx context.Context, requestKey, outcome, eventID string, reasons []string) (bool, error)
 }
 
 // Jobs tracks the Dataproc jobs and batches the broker started.

@@ -14,7 +14,7 @@ func (t *tx) RecordDecision(ctx context.Context, d store.Decision) (bool, error)
 	switch {
 	case d.RequestKey == "" || d.RequestID == "" || d.Principal == "":
 		return false, invalid("RecordDecision: empty request key, request id or principal")
-	case d.Outcome != store.OutcomeApproved && d.Outcome != store.OutcomeDenied:
+	case d.Outcome != store.OutcomeApproved && d.Outcome != store.OutcomeDenied && d.Outcome != store.OutcomePending:
 		return false, invalid("RecordDecision: outcome %q", d.Outcome)
 	}
 	reasons, err := json.Marshal(d.Reasons)
@@ -59,4 +59,23 @@ func (t *tx) GetDecision(ctx context.Context, requestKey string) (store.Decision
 		d.Reasons = nil
 	}
 	return d, nil
+}
+
+// ResolveDecision implements store.Decisions.
+func (t *tx) ResolveDecision(ctx context.Context, requestKey, outcome, eventID string, reasons []string) (bool, error) {
+	if outcome != store.OutcomeApproved && outcome != store.OutcomeDenied {
+		return false, invalid("ResolveDecision: outcome %q", outcome)
+	}
+	d, err := t.GetDecision(ctx, requestKey)
+	if err != nil || d.Outcome != store.OutcomePending {
+		return false, err
+	}
+	all, err := json.Marshal(append(d.Reasons, reasons...))
+	if err != nil {
+		return false, invalid("ResolveDecision: reasons: %v", err)
+	}
+	n, err := t.execCount(ctx, "sqlstore: ResolveDecision",
+		"UPDATE decisions SET outcome = ?, event_id = ?, reasons = ? WHERE request_key = ? AND outcome = 'pending'",
+		outcome, eventID, string(all), encodeKey(requestKey))
+	return n == 1, err
 }

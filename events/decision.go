@@ -59,7 +59,8 @@ type DecisionInput struct {
 	Claims  map[string]any `json:"claims,omitempty"`
 	Request RequestFacts   `json:"request"`
 	Time    time.Time      `json:"time"`
-	// Stage is where the decision was reached: "token", "directory" or "policy".
+	// Stage is where the decision was reached: "token", "directory",
+	// "policy" or, for a request that waited for approvers, "approval".
 	Stage string `json:"stage,omitempty"`
 	// Identity holds the other identity facts used: the token fingerprint,
 	// the directory entry and the token groups counted or dropped.

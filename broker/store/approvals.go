@@ -72,6 +72,7 @@ type ApprovalRequest struct {
 	Principal   string // the requester, as the decision is recorded
 	UserID      string // the requester's directory user id ("" when none)
 	Role        string
+	Binding     string // the policy binding that grants the role
 	Status      string
 	// RequestDigest is the decision's digest of the request: an approval
 	// must name it.
@@ -129,8 +130,12 @@ type Approval struct {
 	EventKey         string
 	EventID          string
 	TokenFingerprint string
-	Comment          string
-	At               time.Time
+	// TokenGroups are the groups the approver's token vouched for (an
+	// issuer trusted for groups): they count with the directory's groups
+	// when the approval is re-checked.
+	TokenGroups    []string
+	Comment        string
+	At             time.Time
 	WithdrawnAt      *time.Time
 	WithdrawReason   string
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/store"
 )
 
-const approvalRequestCols = `request_key, request_id, source, traceparent, principal, user_id, role, status,
+const approvalRequestCols = `request_key, request_id, source, traceparent, principal, user_id, role, binding, status,
 	request_digest, policy_version, requester, facts, requirements, chain, window_ms, window_until,
 	event_id, closed_by, created_at, expires_at, closed_at`
 
@@ -26,7 +26,7 @@ func scanApprovalRequest(r rowScanner) (store.ApprovalRequest, error) {
 		windowUntil               *time.Time
 		requestKey, closedByEvent string
 	)
-	err := r.Scan(&requestKey, &a.RequestID, &a.Source, &a.Traceparent, &a.Principal, &a.UserID, &a.Role, &a.Status,
+	err := r.Scan(&requestKey, &a.RequestID, &a.Source, &a.Traceparent, &a.Principal, &a.UserID, &a.Role, &a.Binding, &a.Status,
 		&a.RequestDigest, &a.PolicyVersion, &requester, &facts, &requirements, &chain, &windowMS, nullTimeCol{&windowUntil},
 		&a.EventID, &closedByEvent, timeCol{&a.CreatedAt}, timeCol{&a.ExpiresAt}, nullTimeCol{&a.ClosedAt})
 	if err != nil {
@@ -69,8 +69,8 @@ func (t *tx) PutApprovalRequest(ctx context.Context, a store.ApprovalRequest) er
 	}
 	n, err := t.execCount(ctx, "sqlstore: PutApprovalRequest",
 		`INSERT INTO approval_requests (`+approvalRequestCols+`)
-		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, '', ?, ?, NULL) ON CONFLICT DO NOTHING`,
-		encodeKey(a.RequestKey), a.RequestID, a.Source, a.Traceparent, a.Principal, a.UserID, a.Role, a.Status,
+		 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, '', ?, ?, NULL) ON CONFLICT DO NOTHING`,
+		encodeKey(a.RequestKey), a.RequestID, a.Source, a.Traceparent, a.Principal, a.UserID, a.Role, a.Binding, a.Status,
 		a.RequestDigest, a.PolicyVersion, string(a.Requester), string(a.Facts), string(reqs), string(chain),
 		a.Window.Milliseconds(), a.EventID, t.d().timeArg(t.s.now()), t.d().timeArg(a.ExpiresAt))
 	if err == nil && n == 0 {
@@ -168,16 +168,25 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-const approvalCols = `request_key, approver_id, approver, verdict, event_key, event_id, token_fingerprint, comment,
-	given_at, withdrawn_at, withdraw_reason`
+const approvalCols = `request_key, approver_id, approver, verdict, event_key, event_id, token_fingerprint, token_groups,
+	comment, given_at, withdrawn_at, withdraw_reason`
 
 func scanApproval(r rowScanner) (store.Approval, error) {
 	var a store.Approval
-	var key, eventKey string
-	err := r.Scan(&key, &a.ApproverID, &a.Approver, &a.Verdict, &eventKey, &a.EventID, &a.TokenFingerprint, &a.Comment,
+	var key, eventKey, groups string
+	err := r.Scan(&key, &a.ApproverID, &a.Approver, &a.Verdict, &eventKey, &a.EventID, &a.TokenFingerprint, &groups, &a.Comment,
 		timeCol{&a.At}, nullTimeCol{&a.WithdrawnAt}, &a.WithdrawReason)
+	if err != nil {
+		return a, err
+	}
 	a.RequestKey, a.EventKey = decodeKey(key), decodeKey(eventKey)
-	return a, err
+	if err := json.Unmarshal([]byte(groups), &a.TokenGroups); err != nil {
+		return a, fmt.Errorf("token_groups: %w", err)
+	}
+	if len(a.TokenGroups) == 0 {
+		a.TokenGroups = nil
+	}
+	return a, nil
 }
 
 // PutApproval implements store.Approvals.
@@ -193,10 +202,14 @@ func (t *tx) PutApproval(ctx context.Context, a store.Approval) error {
 	if _, err := t.GetApprovalRequest(ctx, a.RequestKey); err != nil {
 		return err
 	}
+	groups, err := json.Marshal(nonNil(a.TokenGroups))
+	if err != nil {
+		return invalid("PutApproval: token groups: %v", err)
+	}
 	n, err := t.execCount(ctx, "sqlstore: PutApproval",
-		`INSERT INTO approvals (`+approvalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '') ON CONFLICT DO NOTHING`,
+		`INSERT INTO approvals (`+approvalCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, '') ON CONFLICT DO NOTHING`,
 		encodeKey(a.RequestKey), a.ApproverID, a.Approver, a.Verdict, encodeKey(a.EventKey), a.EventID,
-		a.TokenFingerprint, a.Comment, t.d().timeArg(a.At))
+		a.TokenFingerprint, string(groups), a.Comment, t.d().timeArg(a.At))
 	if err == nil && n == 0 {
 		err = conflict("PutApproval: %s answered request %q already", a.Approver, a.RequestKey)
 	}

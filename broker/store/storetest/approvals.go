@@ -19,7 +19,7 @@ func approvalRequest(id, user string, expires time.Time) store.ApprovalRequest {
 	return store.ApprovalRequest{
 		RequestKey: store.EventKey("//composer/dag", id), RequestID: id, Source: "//composer/dag",
 		Traceparent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-		Principal:   user + "@example.com", UserID: "u-" + user, Role: "curated-writer", Status: store.ApprovalPending,
+		Principal:   user + "@example.com", UserID: "u-" + user, Role: "curated-writer", Binding: "group:data-eng", Status: store.ApprovalPending,
 		RequestDigest: "sha256:" + id, PolicyVersion: "sha256:p1",
 		Requester: json.RawMessage(`{"id":"` + user + `@example.com","type":"human"}`),
 		Facts:     json.RawMessage(`{"target":{"project":"p","region":"r"},"job":{"type":"pyspark"}}`),
@@ -163,6 +163,7 @@ func testApprovals(t *testing.T, s store.Store) {
 			EventID: "rec-" + approver + "-" + r.RequestID, TokenFingerprint: "sha256:0123456789abcdef01234567", Comment: "ok", At: at}
 	}
 	g1, c1 := answer(r1, "grace", store.VerdictGranted, now), answer(r1, "carol", store.VerdictGranted, now.Add(time.Second))
+	c1.TokenGroups = []string{"data-owners"}
 	g2 := answer(r2, "grace", store.VerdictRejected, now.Add(2*time.Second))
 	update(t, s, func(ctx context.Context, tx store.Tx) error {
 		for _, r := range []store.ApprovalRequest{r1, r2} {

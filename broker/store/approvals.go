@@ -136,6 +136,6 @@ type Approval struct {
 	TokenGroups    []string
 	Comment        string
 	At             time.Time
-	WithdrawnAt      *time.Time
-	WithdrawReason   string
+	WithdrawnAt    *time.Time
+	WithdrawReason string
 }

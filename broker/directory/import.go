@@ -32,6 +32,9 @@ import (
 //	    groups: [data-eng]                     # added to; -replace sets exactly
 //	    identities:                            # link identity_link: these subjects are alice
 //	      - {issuer: https://login.example.com, subject: 248289761001}
+//	  - user_name: etl-bot@example.iam.gserviceaccount.com
+//	    user_type: workload                    # SCIM userType: a bot, not a person
+//	    manager: alice@example.com             # its owner (SCIM enterprise manager): never its approver
 type File struct {
 	Users []FileUser `yaml:"users"`
 }
@@ -50,6 +53,11 @@ type FileUser struct {
 	Active     *bool          `yaml:"active"` // default true
 	Groups     []string       `yaml:"groups"`
 	Identities []FileIdentity `yaml:"identities"`
+	// UserType is the SCIM userType ("workload" for a bot); Manager the
+	// user name of the user's manager, a workload's owner (SCIM
+	// enterprise manager), who may not approve its requests.
+	UserType string `yaml:"user_type"`
+	Manager  string `yaml:"manager"`
 }
 
 // FileIdentity is an issuer's subject that signs in as the user.
@@ -168,7 +176,7 @@ func Import(ctx context.Context, st store.Store, f File, opts ImportOptions) (Re
 				return fmt.Errorf("group %s: %w", name, err)
 			}
 		}
-		return nil
+		return linkManagers(ctx, tx, f, &r)
 	})
 	return r, err
 }
@@ -279,6 +287,9 @@ func resource(u store.User, fu FileUser) (json.RawMessage, error) {
 		}
 	}
 	m["userName"], m["active"] = u.UserName, u.Active
+	if fu.UserType != "" {
+		m["userType"] = fu.UserType
+	}
 	for k, v := range map[string]string{"displayName": u.DisplayName, "externalId": u.ExternalID} {
 		if v != "" {
 			m[k] = v

@@ -76,8 +76,10 @@ func record(key, requestID, principal string, out decision.Outcome, at time.Time
 }
 
 // decisionEvent is the job.approved or job.denied audit event: reasons,
-// binding, role, policy version and the input snapshot to replay it.
-func decisionEvent(source string, cause event.Event, req events.JobRequest, out decision.Outcome, at time.Time) (event.Event, error) {
+// binding, role, policy version and the input snapshot to replay it (and,
+// for a request an approval window covers, the approvals that cover it).
+func decisionEvent(source string, cause event.Event, req events.JobRequest, out decision.Outcome, at time.Time,
+	approvals []events.ApprovalCount) (event.Event, error) {
 	pd := out.Decision
 	jd := events.JobDecision{
 		RequestID:     cause.ID(),
@@ -95,17 +97,7 @@ func decisionEvent(source string, cause event.Event, req events.JobRequest, out 
 	if ident, ok := pd.Input["identity"].(map[string]any); ok {
 		jd.Input.Identity = ident
 	}
-	if p := out.Principal; p.ID != "" {
-		jd.Principal = &events.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: p.Groups}
-		if pp, ok := pd.Input["principal"].(*policy.Principal); ok && pp.ID != "" {
-			// Whom the policy saw: the directory's user and the groups it
-			// used (directory + trusted token groups).
-			jd.Principal.ID, jd.Principal.Groups = pp.ID, pp.Groups
-			if pp.Email != "" {
-				jd.Principal.Email = pp.Email
-			}
-		}
-	}
+	jd.Principal, jd.Approvals = requester(out), approvals
 	for _, r := range pd.Reasons {
 		jd.Reasons = append(jd.Reasons, events.Reason{Code: r.Code, Message: r.Message})
 	}
@@ -122,4 +114,22 @@ func decisionEvent(source string, cause event.Event, req events.JobRequest, out 
 		return events.NewJobApproved(source, jd, opts...)
 	}
 	return events.NewJobDenied(source, jd, opts...)
+}
+
+// requester is the requester as decision events show them: whom the
+// policy saw (the directory's user and the groups it used, directory and
+// trusted token groups), or nil when the token did not verify.
+func requester(out decision.Outcome) *events.Principal {
+	p := out.Principal
+	if p.ID == "" {
+		return nil
+	}
+	ep := &events.Principal{ID: p.ID, Email: p.Email, Type: p.Type, Issuer: p.Issuer, Groups: p.Groups}
+	if pp, ok := out.Decision.Input["principal"].(*policy.Principal); ok && pp.ID != "" {
+		ep.ID, ep.Groups = pp.ID, pp.Groups
+		if pp.Email != "" {
+			ep.Email = pp.Email
+		}
+	}
+	return ep
 }

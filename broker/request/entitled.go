@@ -3,8 +3,10 @@ package request
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
+	"github.com/dataproc-iis/iis/broker/approval"
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/fault"
@@ -25,7 +27,7 @@ const (
 // refusedInFlight reports whether err stops an approved request in flight.
 func refusedInFlight(err error) bool {
 	r := fault.ReasonOf(err)
-	return r == ReasonRevokedInFlight || r == ReasonRoleRevokedInFlight
+	return r == ReasonRevokedInFlight || r == ReasonRoleRevokedInFlight || r == approval.ReasonWithdrawnInFlight
 }
 
 // entitled re-checks an approval before each step that acts on it: the
@@ -36,6 +38,9 @@ func refusedInFlight(err error) bool {
 // that vanished or became ambiguous is refused, and a store error or a
 // missing policy is returned for a retry: never let through when unsure.
 func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) error {
+	if err := h.stillApproved(ctx, tx, d); err != nil {
+		return err
+	}
 	u, err := recordedUser(ctx, tx, d.UserID, d.Principal)
 	switch {
 	case errors.Is(err, store.ErrNotFound) && !h.Directory:
@@ -61,6 +66,20 @@ func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) e
 		return fault.Permanentf(ReasonRoleRevokedInFlight, "%s no longer holds role %s; nothing was submitted", d.Principal, d.Role)
 	}
 	return nil
+}
+
+// stillApproved re-checks, for a decision its approvers settled, that
+// their approvals still hold: approvals are re-checked at the moment of
+// use, so an approver who left or lost the approving group since stops
+// the request here.
+func (h *Handler) stillApproved(ctx context.Context, tx store.Tx, d store.Decision) error {
+	if !slices.Contains(d.Reasons, approval.ReasonGranted) {
+		return nil
+	}
+	if h.Approvals == nil {
+		return fault.Permanentf(approval.ReasonWithdrawnInFlight, "request %s was approved by approvers, and this broker cannot re-check approvals", d.RequestID)
+	}
+	return h.Approvals.Holds(ctx, tx, d.RequestKey)
 }
 
 // recordedUser is the directory user a decision, job or grant was recorded

@@ -74,6 +74,15 @@ type Handler struct {
 	// credential lasts without renewal (default 15s): how long a
 	// redelivery waits for a worker that died while minting.
 	ClaimLease time.Duration
+	// Approvals re-checks, before each step that acts on a request its
+	// approvers approved, that their approvals still hold; nil means the
+	// policy's approval rules cannot be met and such requests are denied.
+	Approvals ApprovalChecker
+	// Notify is the topic a waiting request is also published to, for
+	// approvers' bridges ("" for none); ApprovalURL, when set, is the
+	// template of the page to approve on (approval.URLPlaceholder).
+	Notify      string
+	ApprovalURL string
 }
 
 // Handle implements worker.Handler.
@@ -106,7 +115,14 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 	if err != nil {
 		return d, err // transient: redeliver
 	}
-	ev, err := decisionEvent(h.Source, e, req, out, at)
+	var windowed []events.ApprovalCount // the approvals of a window that covers the request
+	if out.Decision.Approval != nil {
+		var done bool
+		if d, windowed, done, err = h.pause(ctx, e, req, &out, at, digest); done || err != nil {
+			return d, err
+		}
+	}
+	ev, err := decisionEvent(h.Source, e, req, out, at, windowed)
 	if err != nil {
 		return d, fmt.Errorf("request: build decision event: %w", err)
 	}

@@ -3,6 +3,7 @@ package revoke
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
@@ -30,6 +31,7 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 		grants []store.Grant
 		work   []workload
 		checks []events.RevokeAction
+		aw     = approvalWork{reason: reasonRole}
 	)
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		u, err := tx.GetUser(ctx, m.ID)
@@ -57,11 +59,14 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 				work = append(work, workload{job: j})
 			}
 		}
+		if aw, err = h.recheckApprovals(ctx, tx, who, started); err != nil {
+			return err
+		}
 		orphans, err := unrecordedWork(ctx, tx, grants, work)
 		work = append(work, orphans...)
 		return err
 	})
-	if err != nil || (len(checks) == 0 && len(grants) == 0) {
+	if err != nil || (len(checks) == 0 && len(grants) == 0 && aw.empty()) {
 		return err
 	}
 	actions, lastCancel := h.cancelAll(ctx, work)
@@ -71,5 +76,32 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 	// finish pairs actions[i] with work[i]: the checks go after the cancels.
 	actions = append(actions, checks...)
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: "membership_removed"}
-	return h.finish(ctx, e, who, trigger, work, grants, actions, started, lastCancel, "mover: role no longer bound")
+	return h.finish(ctx, e, who, trigger, work, grants, aw, actions, started, lastCancel, "mover: role no longer bound")
+}
+
+// recheckApprovals re-checks a mover's approvals against the groups they
+// have now: a waiting request whose role they no longer hold is denied,
+// and an answer they gave stops counting once they are in none of the
+// request's approving groups.
+func (h *Handler) recheckApprovals(ctx context.Context, tx store.Tx, who owner, at time.Time) (approvalWork, error) {
+	aw := approvalWork{reason: reasonRole}
+	reqs, answers, err := who.waiting(ctx, tx)
+	if err != nil {
+		return aw, err
+	}
+	for _, r := range reqs {
+		if !h.Binder().Bound(who.principal.ID, who.principal.Groups, r.Role, at) {
+			aw.requests = append(aw.requests, r)
+		}
+	}
+	for _, a := range answers {
+		ok, err := stillApproves(ctx, tx, a.RequestKey, append(who.principal.Groups, a.TokenGroups...))
+		if err != nil {
+			return aw, err
+		}
+		if !ok {
+			aw.answers = append(aw.answers, a)
+		}
+	}
+	return aw, nil
 }

@@ -91,6 +91,7 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 		who    owner
 		work   []workload
 		grants []store.Grant
+		aw     = approvalWork{reason: reasonLocked}
 	)
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
@@ -99,6 +100,9 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 		}
 		js, gs, err := who.holdings(ctx, tx, started)
 		if err != nil {
+			return err
+		}
+		if aw.requests, aw.answers, err = who.waiting(ctx, tx); err != nil {
 			return err
 		}
 		work, grants = recorded(js), gs
@@ -115,7 +119,7 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 		lastCancel = h.now()
 	}
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: action(e.Type())}
-	return h.finish(ctx, e, who, trigger, work, grants, actions, started, lastCancel, "leaver: "+trigger.Action)
+	return h.finish(ctx, e, who, trigger, work, grants, aw, actions, started, lastCancel, "leaver: "+trigger.Action)
 }
 
 func action(typ string) string {
@@ -177,15 +181,17 @@ func (h *Handler) cancelAll(ctx context.Context, work []workload) ([]events.Revo
 // finish returns an error and the cascade is retried.
 const retryMark = "\x00retry:"
 
-// finish revokes the grants, audits access revoked, and marks each job
-// whose cancel Dataproc accepted CANCELLING with its job.state_changed
-// (recording the unrecorded ones), all in one transaction: the trail reads
-// identity event, access.revoked, then each job's change it caused. A
+// finish revokes the grants, withdraws the owner's approvals of requests
+// that wait, audits access revoked, denies the owner's waiting requests
+// and marks each job whose cancel Dataproc accepted CANCELLING with its
+// job.state_changed (recording the unrecorded ones), all in one
+// transaction: the trail reads identity event, access.revoked, then each
+// denial and job change it caused. A
 // failed cancel is reported and also returned, so that the event is
 // redelivered and the cancel retried (repeating the cascade is harmless:
 // cancels and revocations are idempotent).
 func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig events.Trigger, work []workload,
-	grants []store.Grant, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
+	grants []store.Grant, aw approvalWork, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
 	now := h.now()
 	var failed []error
 	retried := map[string]bool{} // requests whose cancel is retried
@@ -218,6 +224,11 @@ func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig eve
 			}
 			acts = append(acts, events.RevokeAction{Kind: events.ActionRevokeGrant, Resource: "grant/" + g.ID, Outcome: out})
 		}
+		more, err := h.withdraw(ctx, tx, aw, reason, now)
+		if err != nil {
+			return err
+		}
+		acts = append(acts, more...)
 		latency := lastCancel.Sub(e.Time())
 		if latency < 0 {
 			latency = 0
@@ -229,6 +240,9 @@ func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig eve
 			return err
 		}
 		if err := h.Audit.Append(ctx, tx, ev); err != nil {
+			return err
+		}
+		if err := h.denyWaiting(ctx, tx, aw, revID, now); err != nil {
 			return err
 		}
 		for i, w := range work {

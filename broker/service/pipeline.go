@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"golang.org/x/oauth2/google"
 
+	"github.com/dataproc-iis/iis/broker/approval"
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
@@ -46,10 +48,18 @@ type Pipeline struct {
 	// CallerServiceAccount, when set, is impersonated (IAM Credentials) for
 	// the broker's own calls, so that watching needs no key of its own.
 	CallerServiceAccount string
+	// ApprovalURL is the template of a page to approve on, carried by
+	// job.approval_requested ("": none); it holds approval.URLPlaceholder.
+	ApprovalURL string
+	// ApprovalSweep is how often requests nobody approved in time are
+	// denied (default 5s).
+	ApprovalSweep time.Duration
 }
 
 // parts are the pieces built from a Pipeline.
 type parts struct {
+	approvals *approval.Expirer
+	api       *approval.API
 	policy    *policy.Holder
 	decider   *decision.Decider
 	submitter *dataproc.Submitter
@@ -83,8 +93,10 @@ func (b *Broker) buildPipeline(ctx context.Context, p Pipeline) error {
 	}
 	b.parts.policy, b.parts.decider = holder, d
 	h := &request.Handler{Store: b.Store, Audit: b.Audit, Decider: d, Directory: p.Directory, Policy: holder,
-		Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
+		Source: b.cfg.Worker.Source, Wake: b.Relay.Wake,
+		Approvals: approval.Checker{Directory: p.Directory}, Notify: b.cfg.Topology.Approvals, ApprovalURL: p.ApprovalURL}
 	b.Router.Handle(events.JobRequested, h)
+	b.buildApprovals(p, verifier, h)
 	if !p.Execute {
 		return nil
 	}
@@ -103,6 +115,19 @@ func (b *Broker) buildPipeline(ctx context.Context, p Pipeline) error {
 		Dataproc: b.parts.submitter, Caller: b.caller, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake,
 	})
 	return nil
+}
+
+// buildApprovals registers the approvers' answers, the expiry of requests
+// nobody answered and the approvers' view of what waits.
+func (b *Broker) buildApprovals(p Pipeline, v *identity.Verifier, h *request.Handler) {
+	ah := &approval.Handler{Store: b.Store, Audit: b.Audit, Verifier: v, Directory: p.Directory, Resumer: h,
+		Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
+	for _, t := range ah.Types() {
+		b.Router.Handle(t, ah)
+	}
+	b.parts.approvals = &approval.Expirer{Store: b.Store, Audit: b.Audit, Directory: p.Directory, Source: b.cfg.Worker.Source,
+		Wake: b.Relay.Wake, Interval: p.ApprovalSweep}
+	b.parts.api = &approval.API{Store: b.Store, Verifier: v, Directory: p.Directory}
 }
 
 func (b *Broker) buildExecution(ctx context.Context, p Pipeline, h *request.Handler) error {

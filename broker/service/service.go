@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
@@ -126,6 +127,9 @@ func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 	if b.parts.watcher != nil {
 		g.Go(func() error { return b.parts.watcher.Run(gctx) })
 	}
+	if b.parts.approvals != nil {
+		g.Go(func() error { return b.parts.approvals.Run(gctx) })
+	}
 	if b.parts.dirCache != nil {
 		g.Go(func() error { return b.parts.dirCache.Follow(gctx, b.parts.dirFeed) })
 	}
@@ -212,6 +216,15 @@ func (b *Broker) Decider() *decision.Decider { return b.parts.decider }
 
 // Topology is the topics and subscriptions the broker was configured with.
 func (b *Broker) Topology() transport.Topology { return b.cfg.Topology }
+
+// ApprovalAPI is the approvers' HTTP view of what waits for them (nil
+// without a policy): mount it at approval.APIPath.
+func (b *Broker) ApprovalAPI() http.Handler {
+	if b.parts.api == nil {
+		return nil
+	}
+	return b.parts.api
+}
 
 // Watcher is the job watcher (nil unless the pipeline executes jobs).
 func (b *Broker) Watcher() *watch.Watcher { return b.parts.watcher }

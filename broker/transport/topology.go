@@ -18,6 +18,7 @@ type Topology struct {
 	Requests      string // job requests and cancel requests from pipelines
 	Identity      string // identity events from the SCIM endpoint
 	Audit         string // every outcome, for SIEM and compliance
+	Approvals     string // requests that wait for approvers, for chat and e-mail bridges ("": none)
 	DeadLetter    string // messages Pub/Sub gave up delivering
 	RequestsSub   string // the workers' subscription to Requests
 	IdentitySub   string // the workers' subscription to Identity
@@ -35,6 +36,7 @@ func DefaultTopology() Topology {
 		Requests:            "iis-requests",
 		Identity:            "iis-identity",
 		Audit:               "iis-audit",
+		Approvals:           "iis-approvals",
 		DeadLetter:          "iis-dead-letter",
 		RequestsSub:         "iis-requests-worker",
 		IdentitySub:         "iis-identity-worker",
@@ -46,7 +48,10 @@ func DefaultTopology() Topology {
 // Ensure creates every topic and subscription of t that does not exist yet.
 // In production Terraform owns them; `iis dev` and the tests call this.
 func Ensure(ctx context.Context, c *pubsub.Client, t Topology) error {
-	for _, id := range []string{t.Requests, t.Identity, t.Audit, t.DeadLetter} {
+	for _, id := range []string{t.Requests, t.Identity, t.Audit, t.DeadLetter, t.Approvals} {
+		if id == "" {
+			continue
+		}
 		_, err := c.TopicAdminClient.CreateTopic(ctx, &pubsubpb.Topic{Name: TopicName(c.Project(), id)})
 		if err != nil && status.Code(err) != codes.AlreadyExists {
 			return fmt.Errorf("pubsub.CreateTopic(%s): %w", id, err)

@@ -1,0 +1,75 @@
+package approval
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/cloudevents/sdk-go/v2/event"
+
+	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/events"
+)
+
+// trail are the options that put an event in a waiting request's trail,
+// caused by the event with id cause.
+func trail(r store.ApprovalRequest, cause string) []events.Option {
+	opts := []events.Option{events.WithCausationID(cause), events.WithRequestID(r.RequestID), events.WithSubject(r.RequestID)}
+	if r.Traceparent != "" {
+		opts = append(opts, events.WithTraceparent(r.Traceparent))
+	}
+	return opts
+}
+
+// settled is the job.approved or job.denied that settles a waiting
+// request's decision d, caused by the event with id cause (the
+// approval.recorded that completed or rejected it, or its
+// approval.expired), with the approvals as they counted.
+func settled(source string, r store.ApprovalRequest, d store.Decision, approved bool, reason events.Reason,
+	counts []events.ApprovalCount, cause string, at time.Time) (event.Event, error) {
+	var p events.Principal
+	var facts events.RequestFacts
+	if err := json.Unmarshal(r.Requester, &p); err != nil {
+		return event.Event{}, fmt.Errorf("approval: requester of %s: %w", r.RequestID, err)
+	}
+	if err := json.Unmarshal(r.Facts, &facts); err != nil {
+		return event.Event{}, fmt.Errorf("approval: request of %s: %w", r.RequestID, err)
+	}
+	jd := events.JobDecision{
+		RequestID: r.RequestID, Principal: &p, Outcome: events.OutcomeDenied, Reasons: []events.Reason{reason},
+		Binding: r.Binding, Role: r.Role, PolicyVersion: r.PolicyVersion,
+		Input:     events.DecisionInput{Request: facts, Time: at.UTC(), Stage: Stage},
+		Approvals: counts,
+	}
+	if !approved {
+		return events.NewJobDenied(source, jd, trail(r, cause)...)
+	}
+	jd.Outcome, jd.ServiceAccount = events.OutcomeApproved, d.ServiceAccount
+	jd.MaxDuration, jd.CredentialLifetime = d.MaxDuration.String(), d.CredentialLifetime.String()
+	return events.NewJobApproved(source, jd, trail(r, cause)...)
+}
+
+func jsonUnmarshal(b []byte, v any) error {
+	if err := json.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("approval: stored request: %w", err)
+	}
+	return nil
+}
+
+// Cancel denies a waiting request whose requester lost access (a leaver,
+// or a mover who no longer holds the role), with the job.denied caused by
+// the event with id cause (the cascade's access.revoked). It reports
+// whether the request was still waiting.
+func Cancel(ctx context.Context, tx store.Tx, audit Auditor, source string, r store.ApprovalRequest, reason events.Reason,
+	cause string, now time.Time) (bool, error) {
+	cur, err := tx.GetApprovalRequest(ctx, r.RequestKey)
+	if err != nil || cur.Status != store.ApprovalPending {
+		return false, err
+	}
+	counts, _, err := Checker{Directory: true}.Count(ctx, tx, cur)
+	if err != nil {
+		return false, err
+	}
+	return true, settle(ctx, tx, audit, source, cur, false, reason, counts, cause, now)
+}

@@ -70,7 +70,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case path == "/pending":
 		filter = func(q store.ApprovalRequest, ap approver) bool { return ap.eligible(q) == nil }
 	case path == "/mine":
-		filter = func(q store.ApprovalRequest, ap approver) bool { return q.UserID == ap.id || strings.EqualFold(q.Principal, ap.name) }
+		filter = func(q store.ApprovalRequest, ap approver) bool {
+			return q.UserID == ap.id || strings.EqualFold(q.Principal, ap.name)
+		}
 	case isID && id != "" && !strings.Contains(id, "/"):
 		filter = func(q store.ApprovalRequest, ap approver) bool { return q.RequestID == id && ap.eligible(q) == nil }
 	default:
@@ -175,4 +177,3 @@ func apiError(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	json.NewEncoder(w).Encode(map[string]string{"error": code, "message": msg}) //nolint:errcheck
 }
-

@@ -75,7 +75,12 @@ type env struct {
 
 func start(t *testing.T, timing dataprocserver.Timing, opts ...brokertest.Option) *env {
 	t.Helper()
-	stack := brokertest.NewStack(t, policyYAML, timing)
+	return startOn(t, brokertest.NewStack(t, policyYAML, timing), opts...)
+}
+
+// startOn starts the broker on a stack of the caller's.
+func startOn(t *testing.T, stack *brokertest.Stack, opts ...brokertest.Option) *env {
+	t.Helper()
 	opts = append([]brokertest.Option{stack.Option(), func(c *service.Config) { c.Pipeline.ApprovalSweep = 20 * time.Millisecond }}, opts...)
 	be := brokertest.New(t, opts...)
 	be.ImportDirectory(directoryYAML)

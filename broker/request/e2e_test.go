@@ -25,6 +25,13 @@ roles:
     data_locations: [gs://iis-dev-code/, gs://iis-dev-data/]
     max_duration: 2h
     max_credential_lifetime: 10m
+  curated:
+    service_account: etl-runner@iis-dev.iam.gserviceaccount.com
+    targets:
+      - {project: iis-dev, region: europe-west1, serverless: true}
+    job_types: [pyspark]
+    data_locations: [gs://iis-dev-code/, gs://iis-dev-data/]
+    approval: {approvers: [oncall], reason: writes curated tables}
   oncall:
     service_account: oncall@iis-dev.iam.gserviceaccount.com
     targets:
@@ -34,7 +41,7 @@ roles:
     justification_required: true
     may_cancel_others: true
 bindings:
-  - {group: data-eng, role: etl}
+  - {group: data-eng, roles: [etl, curated]}
   - {group: oncall, role: oncall}
 `
 

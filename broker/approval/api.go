@@ -27,7 +27,7 @@ const APIPath = "/approvals/v1/"
 // answer now (or, under mine, their own):
 //
 //	GET /approvals/v1/pending         requests the caller may approve or reject
-//	GET /approvals/v1/requests/{id}   the waiting request(s) with that id the caller may answer
+//	GET /approvals/v1/requests/{id}   the waiting request(s) with that id the caller may answer, or made
 //	GET /approvals/v1/mine            the caller's own requests that wait
 //
 // Answers are never taken here: they are events (approval.granted,
@@ -74,7 +74,12 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return q.UserID == ap.id || strings.EqualFold(q.Principal, ap.name)
 		}
 	case isID && id != "" && !strings.Contains(id, "/"):
-		filter = func(q store.ApprovalRequest, ap approver) bool { return q.RequestID == id && ap.eligible(q) == nil }
+		// Also to the requester and their chain, who may not answer it:
+		// the broker refuses (and audits) their answer, not this view.
+		filter = func(q store.ApprovalRequest, ap approver) bool {
+			return q.RequestID == id && (ap.eligible(q) == nil || slices.ContainsFunc(ap.chain, func(c string) bool { return slices.Contains(q.Chain, c) }) ||
+				strings.EqualFold(q.Principal, ap.name))
+		}
 	default:
 		apiError(w, http.StatusNotFound, "not_found", "no such resource: see "+APIPath+"pending")
 		return

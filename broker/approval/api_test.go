@@ -61,6 +61,8 @@ func TestAPI(t *testing.T) {
 		{"outside the groups", "/approvals/v1/pending", e.token(t, "ivan@example.com"), ""},
 		{"by id", "/approvals/v1/requests/" + req.ID(), heidi, req.ID()},
 		{"by another id", "/approvals/v1/requests/nope", heidi, ""},
+		{"by id, to the requester", "/approvals/v1/requests/" + req.ID(), e.token(t, "erin@example.com"), req.ID()},
+		{"by id, outside the groups", "/approvals/v1/requests/" + req.ID(), e.token(t, "ivan@example.com"), ""},
 	} {
 		if code, l, _ := get(tt.path, tt.token); code != http.StatusOK || ids(l) != tt.want {
 			t.Errorf("%s: GET %s = %d %q, want 200 %q", tt.who, tt.path, code, ids(l), tt.want)

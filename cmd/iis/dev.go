@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/approval"
 	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/session"
@@ -134,6 +135,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if s.Broker {
 		cfg.Pipeline = stack.Pipeline(s.Policy)
 		cfg.Pipeline.Watch = watchCfg
+		if err := s.approvals(&cfg.Pipeline); err != nil {
+			return err
+		}
 	}
 	if err := writeIssuers(s.DataDir, stack); err != nil {
 		return err
@@ -172,6 +176,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	mountLogin(mux, base+"/login", loginSrv, stack.Sessions)
+	if api := b.ApprovalAPI(); api != nil {
+		mux.Handle(approval.APIPath, api)
+	}
 	srv := &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.WithoutCancel(ctx))
@@ -202,6 +209,7 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   login service        %[6]s/login   (iis login -issuer dev | dev-saml; dev users' password %[14]q)
   dev SAML IdP         %[15]s   (metadata %[15]s/metadata)
   session issuer       %[6]s/session   (ES256, key %[16]s)
+  approvals            %[6]s/approvals/v1/pending   (iis pending -broker %[6]s); waiting requests also on topic %[19]s
   health               %[6]s/healthz, %[6]s/readyz
   audit checkpoints    %[17]s   (signed with %[18]s; iis audit verify checks them)
 
@@ -220,7 +228,7 @@ Try it from a second terminal:
 `, s.Emulator, s.Project, s.Topo.Requests, s.Topo.Identity, s.Topo.Audit, base, devstack.Audience,
 		stack.IAM.Addr(), stack.Dataproc.Addr(), cfg.Store, s.Policy, dirFile, shown, devissuer.DefaultPassword,
 		strings.TrimSuffix(stack.SAML.MetadataURL(), "/metadata"), filepath.Join(s.DataDir, devKeyFile),
-		cfg.Checkpoints.Archive, cfg.Checkpoints.Key)
+		cfg.Checkpoints.Archive, cfg.Checkpoints.Key, s.Topo.Approvals)
 }
 
 // writeIssuers writes the issuers file that `iis serve` workers joining

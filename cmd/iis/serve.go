@@ -2,12 +2,16 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/approval"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/watch"
@@ -30,6 +34,9 @@ type brokerSettings struct {
 	Worker   worker.Config
 	Watch    watch.Config
 	CP       checkpointSettings
+	// ApprovalURL and ApprovalSweep go to the pipeline (approvals).
+	ApprovalURL   string
+	ApprovalSweep time.Duration
 }
 
 func (s *brokerSettings) register(f flags) {
@@ -56,6 +63,20 @@ func (s *brokerSettings) register(f flags) {
 	f.Duration(&s.Worker.MaxAckExtension, "max-ack-extension", "IIS_MAX_ACK_EXTENSION", d.MaxAckExtension, "longest single extension of a held message's lease: how soon a dead worker's messages go to another (10s-600s, 0: client default)")
 	f.Duration(&s.Worker.ShutdownTimeout, "shutdown-timeout", "IIS_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "how long shutdown waits for in-flight messages")
 	s.CP.register(f, true)
+	f.String(&s.ApprovalURL, "approval-url", "IIS_APPROVAL_URL", "", "page approvers approve on, carried by job.approval_requested: a URL with "+approval.URLPlaceholder+" (empty: none)")
+	f.Duration(&s.ApprovalSweep, "approval-sweep", "IIS_APPROVAL_SWEEP", 5*time.Second, "how often requests nobody approved in time are denied")
+}
+
+// approvals sets the approval settings of a pipeline.
+func (s *brokerSettings) approvals(p *service.Pipeline) error {
+	if s.ApprovalURL != "" {
+		u, err := url.Parse(strings.ReplaceAll(s.ApprovalURL, approval.URLPlaceholder, "x"))
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || !strings.Contains(s.ApprovalURL, approval.URLPlaceholder) {
+			return fmt.Errorf("-approval-url %q: want an http(s) URL with %s, e.g. https://iis.example.com/approvals/%s", s.ApprovalURL, approval.URLPlaceholder, approval.URLPlaceholder)
+		}
+	}
+	p.ApprovalURL, p.ApprovalSweep = s.ApprovalURL, s.ApprovalSweep
+	return nil
 }
 
 func (s *brokerSettings) serviceConfig() service.Config {
@@ -90,6 +111,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	cfg.Pipeline = p
 	cfg.Pipeline.Watch = watchCfg
+	if err := s.approvals(&cfg.Pipeline); err != nil {
+		return err
+	}
 	ctx, log, err := s.logger(ctx, stderr)
 	if err != nil {
 		return err
@@ -110,6 +134,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if s.HTTPAddr != "" {
 		mux := http.NewServeMux()
 		health(mux, b.Store)
+		if api := b.ApprovalAPI(); api != nil {
+			mux.Handle(approval.APIPath, api)
+		}
 		addr, _, err := serveHTTP(ctx, s.HTTPAddr, mux)
 		if err != nil {
 			return err

@@ -26,6 +26,7 @@ func (s *pubsubSettings) register(f flags) {
 	f.String(&s.Topo.Requests, "requests-topic", "IIS_REQUESTS_TOPIC", d.Requests, "topic of job and cancel requests")
 	f.String(&s.Topo.Identity, "identity-topic", "IIS_IDENTITY_TOPIC", d.Identity, "topic of identity events")
 	f.String(&s.Topo.Audit, "audit-topic", "IIS_AUDIT_TOPIC", d.Audit, "topic of audit events")
+	f.String(&s.Topo.Approvals, "approvals-topic", "IIS_APPROVALS_TOPIC", d.Approvals, "topic the requests that wait for approvers are published to, for chat and e-mail bridges (empty: none)")
 	f.String(&s.Topo.RequestsSub, "requests-subscription", "IIS_REQUESTS_SUBSCRIPTION", d.RequestsSub, "workers' subscription to the requests topic")
 	f.String(&s.Topo.IdentitySub, "identity-subscription", "IIS_IDENTITY_SUBSCRIPTION", d.IdentitySub, "workers' subscription to the identity topic")
 }

@@ -41,6 +41,12 @@ roles:
     job_types: [pyspark]
     data_locations: [gs://iis-dev-code/, gs://iis-dev-data/]
     approval: {approvers: [data-owners], expires_after: 1s}
+  single:
+    service_account: etl-runner@iis-dev.iam.gserviceaccount.com
+    targets: [{project: iis-dev, region: europe-west1, serverless: true}]
+    job_types: [pyspark]
+    data_locations: [gs://iis-dev-code/, gs://iis-dev-data/]
+    approval: {approvers: [data-owners]}
   backfill:
     service_account: etl-runner@iis-dev.iam.gserviceaccount.com
     targets: [{project: iis-dev, region: europe-west1, serverless: true}]
@@ -48,7 +54,7 @@ roles:
     data_locations: [gs://iis-dev-code/, gs://iis-dev-data/]
     approval: {approvers: [data-owners], window: 1h}
 bindings:
-  - {group: data-eng, roles: [etl, curated, quick, backfill]}
+  - {group: data-eng, roles: [etl, curated, quick, single, backfill]}
 `
 
 const directoryYAML = `
@@ -73,13 +79,13 @@ type env struct {
 	notify *log
 }
 
-func start(t *testing.T, timing dataprocserver.Timing, opts ...brokertest.Option) *env {
+func start(t testing.TB, timing dataprocserver.Timing, opts ...brokertest.Option) *env {
 	t.Helper()
 	return startOn(t, brokertest.NewStack(t, policyYAML, timing), opts...)
 }
 
 // startOn starts the broker on a stack of the caller's.
-func startOn(t *testing.T, stack *brokertest.Stack, opts ...brokertest.Option) *env {
+func startOn(t testing.TB, stack *brokertest.Stack, opts ...brokertest.Option) *env {
 	t.Helper()
 	opts = append([]brokertest.Option{stack.Option(), func(c *service.Config) { c.Pipeline.ApprovalSweep = 20 * time.Millisecond }}, opts...)
 	be := brokertest.New(t, opts...)
@@ -96,7 +102,7 @@ func startOn(t *testing.T, stack *brokertest.Stack, opts ...brokertest.Option) *
 }
 
 // follow keeps what topic carries in l.
-func (e *env) follow(t *testing.T, topic string, l *log) {
+func (e *env) follow(t testing.TB, topic string, l *log) {
 	name := transport.SubscriptionName("test", "approvals-test-"+uuid.NewString()[:8])
 	_, err := e.Client.SubscriptionAdminClient.CreateSubscription(e.Ctx, &pubsubpb.Subscription{
 		Name: name, Topic: transport.TopicName("test", topic), AckDeadlineSeconds: 10,
@@ -176,6 +182,14 @@ func (e *env) mint(t testing.TB, r devissuer.TokenRequest) string {
 // request publishes a job request of who for role and returns it.
 func (e *env) request(t testing.TB, token, role string) event.Event {
 	t.Helper()
+	ev := e.requestEvent(t, token, role)
+	e.PublishEvent(ev)
+	return ev
+}
+
+// requestEvent is a job request of who for role.
+func (e *env) requestEvent(t testing.TB, token, role string) event.Event {
+	t.Helper()
 	ev, err := events.NewJobRequested("//airflow/dag/curated", events.JobRequest{
 		IDToken: token, Role: role,
 		Target: events.Target{Project: "iis-dev", Region: "europe-west1"},
@@ -184,7 +198,6 @@ func (e *env) request(t testing.TB, token, role string) event.Event {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.PublishEvent(ev)
 	return ev
 }
 

@@ -2,6 +2,7 @@ package decision
 
 import (
 	"context"
+	"os"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/internal/devissuer"
 )
 
@@ -26,14 +28,20 @@ func benchDecide(b *testing.B, cacheSize int) (*fixture, string) {
 
 // BenchmarkDecide is the whole decision path: verify the token (cached, or
 // fresh with the cache off), look the principal up in an in-memory
-// directory, evaluate the policy.
+// directory, evaluate the policy; with and without approval rules loaded
+// that the request does not match (a routine request must not pay for
+// them).
 func BenchmarkDecide(b *testing.B) {
 	for _, bc := range []struct {
 		name  string
 		cache int
-	}{{"cached", 1000}, {"fresh_rs256", -1}} {
+		rules bool
+	}{{"cached", 1000, false}, {"cached/approvals=loaded", 1000, true}, {"fresh_rs256", -1, false}, {"fresh_rs256/approvals=loaded", -1, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			f, raw := benchDecide(b, bc.cache)
+			if bc.rules {
+				f.decider.Policy = policy.StaticHolder(withApprovals(b))
+			}
 			req := etlRequest()
 			ctx := context.Background()
 			b.ReportAllocs()
@@ -66,4 +74,26 @@ func BenchmarkRS256Verify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// withApprovals is testdata/policy.yaml with testdata/approvals.yaml's
+// rules, none of which matches etlRequest for alice.
+func withApprovals(b *testing.B) *policy.Policy {
+	b.Helper()
+	base, err := os.ReadFile("testdata/policy.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	rules, err := os.ReadFile("testdata/approvals.yaml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, err := policy.Parse("with-approvals.yaml", append(base, rules...))
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(p.Approvals()) != 4 {
+		b.Fatalf("approval rules = %v, want 4", p.Approvals())
+	}
+	return p
 }

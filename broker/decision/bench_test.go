@@ -2,11 +2,11 @@ package decision
 
 import (
 	"context"
-	"os"
 	"crypto"
 	"crypto/rsa"
 	"crypto/sha256"
 	"encoding/base64"
+	"os"
 	"strings"
 	"testing"
 

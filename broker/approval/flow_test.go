@@ -171,3 +171,32 @@ func TestWindowCoversLaterRequests(t *testing.T) {
 	other := e.request(t, e.token(t, "erin@example.com"), "backfill")
 	e.pending(t, other) // erin's own request still waits
 }
+
+// TestRequesterWithdraws: the requester cancels a request that waits; it
+// is denied, caused by the cancel. Another principal's cancel of it is
+// refused: there is no job, and the request is not theirs.
+func TestRequesterWithdraws(t *testing.T) {
+	e := start(t, short)
+	req := e.request(t, e.token(t, "erin@example.com"), "curated")
+	ar := e.pending(t, req)
+	cancel := func(who string) event.Event {
+		ev, err := events.NewJobCancelRequested("//dataproc-iis/cli/"+who, events.CancelRequest{
+			IDToken: e.token(t, who), RequestID: req.ID(), Reason: "wrong date"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.PublishEvent(ev)
+		return ev
+	}
+	other := cancel("heidi@example.com")
+	refused(t, "heidi's cancel", e.audit.await(t, "heidi's cancel refused", func(x event.Event) bool {
+		return x.Type() == events.EventRejected && x.Extensions()[events.ExtCausationID] == other.ID()
+	}), "job_not_found")
+	own := cancel("erin@example.com")
+	denied := e.ended(t, req.ID())
+	d, _ := events.DecodeJobDecision(denied)
+	if d.Reasons[0].Code != request.ReasonWithdrawn || denied.Extensions()[events.ExtCausationID] != own.ID() {
+		t.Errorf("after erin's cancel: %s %+v caused by %v", denied.Type(), d.Reasons, denied.Extensions()[events.ExtCausationID])
+	}
+	refused(t, "an approval after the withdrawal", e.answer(t, e.token(t, "grace@example.com"), req.ID(), ar.RequestDigest, false), approval.ReasonNotPending)
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 	"github.com/rs/zerolog"
 
+	"github.com/dataproc-iis/iis/broker/approval"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/fault"
@@ -62,7 +64,7 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 	})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return fault.Permanentf("job_not_found", "no job was started for request %s", cr.RequestID)
+		return c.withdraw(ctx, e, cr, id, entry.UserID)
 	case err != nil:
 		return err
 	}
@@ -160,4 +162,48 @@ func truncateString(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// ReasonWithdrawn denies a request that waited for approvers and that its
+// requester cancelled.
+const ReasonWithdrawn = "request_withdrawn"
+
+// withdraw cancels the requester's own request that waits for approvers
+// (no job was started for it): it is denied, caused by the cancel. Anyone
+// else's, or a request that does not wait, has no job to cancel.
+func (c *Canceller) withdraw(ctx context.Context, e event.Event, cr events.CancelRequest, by, userID string) error {
+	done := false
+	err := c.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
+		done = false
+		rs, err := tx.ListApprovalRequests(ctx, store.ApprovalQuery{RequestID: cr.RequestID, Status: store.ApprovalPending})
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.UserID != "" && r.UserID != userID || r.UserID == "" && !strings.EqualFold(r.Principal, by) {
+				continue
+			}
+			msg := "withdrawn by the requester while it waited for approvers"
+			if cr.Reason != "" {
+				msg += ": " + cr.Reason
+			}
+			ok, err := approval.Cancel(ctx, tx, c.Audit, c.Source, r, events.Reason{Code: ReasonWithdrawn, Message: truncateString(msg, 1024)}, e.ID(), c.now())
+			if err != nil {
+				return err
+			}
+			done = done || ok
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return err
+	case !done:
+		return fault.Permanentf("job_not_found", "no job was started for request %s", cr.RequestID)
+	}
+	if c.Wake != nil {
+		c.Wake()
+	}
+	zerolog.Ctx(ctx).Info().Str("request_id", cr.RequestID).Str("by", by).Msg("a request that waited for approvers was withdrawn")
+	return nil
 }

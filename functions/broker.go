@@ -36,6 +36,9 @@ type backend struct {
 	drain   func(ctx context.Context) (int, error)
 	log     zerolog.Logger
 	watcher *watch.Watcher // nil unless the pipeline executes jobs
+	// sweep denies the requests nobody approved in time (nil without a
+	// policy); Watch runs it, as no worker runs the expirer here.
+	sweep func(ctx context.Context) (int, error)
 	// topology and project name the topics whose messages HandleMessage
 	// accepts ("" project: any).
 	topology transport.Topology
@@ -52,7 +55,7 @@ var (
 func Use(b *service.Broker, log zerolog.Logger) {
 	mu.Lock()
 	defer mu.Unlock()
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), topology: b.Topology()}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), sweep: b.SweepApprovals, topology: b.Topology()}
 }
 
 // current returns the broker, building it from the environment on first
@@ -76,6 +79,7 @@ func current(ctx context.Context) (*backend, error) {
 	cfg.Topology.Audit = env("IIS_AUDIT_TOPIC", cfg.Topology.Audit)
 	cfg.Topology.Identity = env("IIS_IDENTITY_TOPIC", cfg.Topology.Identity)
 	cfg.Topology.Requests = env("IIS_REQUESTS_TOPIC", cfg.Topology.Requests)
+	cfg.Topology.Approvals = env("IIS_APPROVALS_TOPIC", cfg.Topology.Approvals)
 	cfg.Worker.Source = env("IIS_SOURCE", cfg.Worker.Source)
 	if n, err := strconv.Atoi(os.Getenv("IIS_MAX_PANICS")); err == nil {
 		cfg.Worker.MaxPanics = n
@@ -92,14 +96,14 @@ func current(ctx context.Context) (*backend, error) {
 		c.Close()
 		return nil, err
 	}
-	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), topology: cfg.Topology, project: c.Project()}
+	cur = &backend{proc: b.Processor, drain: b.Relay.Drain, log: log, watcher: b.Watcher(), sweep: b.SweepApprovals, topology: cfg.Topology, project: c.Project()}
 	return cur, nil
 }
 
 // pipelineFromEnv reads the same settings as `iis serve` from the
 // environment: IIS_POLICY, IIS_ISSUERS, IIS_DIRECTORY, IIS_DECIDE_ONLY,
-// IIS_CREDENTIAL_MAX_LIFETIME, IIS_BROKER_SERVICE_ACCOUNT, IIS_DATAPROC_QUOTA
-// and IIS_LABEL_KEY_FILE.
+// IIS_CREDENTIAL_MAX_LIFETIME, IIS_BROKER_SERVICE_ACCOUNT, IIS_DATAPROC_QUOTA,
+// IIS_LABEL_KEY_FILE and IIS_APPROVAL_URL.
 func pipelineFromEnv() (service.Pipeline, error) {
 	dir, err := strconv.ParseBool(env("IIS_DIRECTORY", "true"))
 	if err != nil {
@@ -114,6 +118,7 @@ func pipelineFromEnv() (service.Pipeline, error) {
 		Directory:            dir,
 		Execute:              !decideOnly,
 		CallerServiceAccount: os.Getenv("IIS_BROKER_SERVICE_ACCOUNT"),
+		ApprovalURL:          os.Getenv("IIS_APPROVAL_URL"),
 	}
 	if p.PolicyPath == "" {
 		return p, nil

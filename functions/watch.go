@@ -1,15 +1,17 @@
 package functions
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/rs/zerolog"
 )
 
-// Watch polls the jobs that are due once and publishes what changed. Cloud
-// Scheduler calls it (every minute, say) where no long-running worker runs
-// the watcher: Cloud Run functions get no CPU between requests.
+// Watch polls the jobs that are due once and publishes what changed, and
+// denies the requests nobody approved in time. Cloud Scheduler calls it
+// (every minute, say) where no long-running worker runs the watcher: Cloud
+// Run functions get no CPU between requests.
 func Watch(w http.ResponseWriter, r *http.Request) {
 	b, err := current(r.Context())
 	if err != nil {
@@ -24,6 +26,14 @@ func Watch(w http.ResponseWriter, r *http.Request) {
 	n, err := b.watcher.Poll(ctx)
 	if err != nil {
 		zerolog.Ctx(ctx).Warn().Err(err).Msg("watch poll failed")
+	}
+	if b.sweep != nil {
+		// No worker runs the expirer here: requests nobody approved in
+		// time are denied on the watcher's schedule.
+		if _, serr := b.sweep(ctx); serr != nil {
+			zerolog.Ctx(ctx).Warn().Err(serr).Msg("expiring waiting requests failed")
+			err = errors.Join(err, serr)
+		}
 	}
 	if _, derr := b.drain(ctx); derr != nil {
 		zerolog.Ctx(ctx).Warn().Err(derr).Msg("outbox drain after watch failed")

@@ -226,5 +226,14 @@ func (b *Broker) ApprovalAPI() http.Handler {
 	return b.parts.api
 }
 
+// SweepApprovals denies the requests nobody approved in time, once (what
+// Run does every ApprovalSweep); without a policy it does nothing.
+func (b *Broker) SweepApprovals(ctx context.Context) (int, error) {
+	if b.parts.approvals == nil {
+		return 0, nil
+	}
+	return b.parts.approvals.Sweep(ctx)
+}
+
 // Watcher is the job watcher (nil unless the pipeline executes jobs).
 func (b *Broker) Watcher() *watch.Watcher { return b.parts.watcher }

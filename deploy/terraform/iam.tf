@@ -49,7 +49,7 @@ resource "google_pubsub_subscription_iam_member" "broker_subscriber" {
 }
 
 resource "google_pubsub_topic_iam_member" "broker_publisher" {
-  for_each = toset(["audit", "identity"])
+  for_each = toset(["audit", "identity", "approvals"])
   topic    = google_pubsub_topic.topic[each.key].id
   role     = "roles/pubsub.publisher"
   member   = google_service_account.broker.member
@@ -73,6 +73,16 @@ resource "google_pubsub_topic_iam_member" "audit_subscriber" {
   for_each = toset(var.audit_subscribers)
   topic    = google_pubsub_topic.topic["audit"].id
   role     = "roles/pubsub.subscriber" # carries topics.attachSubscription
+  member   = each.value
+}
+
+# Chat and e-mail bridges read the requests that wait for approvers. The
+# approvers' answers are events on the requests topic: approvers (or the
+# bridge that relays their tokens) are request_publishers.
+resource "google_pubsub_topic_iam_member" "approvals_subscriber" {
+  for_each = toset(var.approval_subscribers)
+  topic    = google_pubsub_topic.topic["approvals"].id
+  role     = "roles/pubsub.subscriber"
   member   = each.value
 }
 

@@ -13,6 +13,7 @@ locals {
     identity    = "iis-identity"
     audit       = "iis-audit"
     dead_letter = "iis-dead-letter"
+    approvals   = "iis-approvals" # requests that wait for approvers, for chat and e-mail bridges
   }
   subscriptions = {
     requests    = "iis-requests-worker"

@@ -30,12 +30,13 @@ locals {
   }
 
   common_env = {
-    IIS_PROJECT        = var.project
-    IIS_REQUESTS_TOPIC = google_pubsub_topic.topic["requests"].name
-    IIS_IDENTITY_TOPIC = google_pubsub_topic.topic["identity"].name
-    IIS_AUDIT_TOPIC    = google_pubsub_topic.topic["audit"].name
-    IIS_LOG_LEVEL      = var.log_level
-    IIS_LOG_FORMAT     = "json" # Cloud Logging parses severity/message/time
+    IIS_PROJECT         = var.project
+    IIS_REQUESTS_TOPIC  = google_pubsub_topic.topic["requests"].name
+    IIS_IDENTITY_TOPIC  = google_pubsub_topic.topic["identity"].name
+    IIS_AUDIT_TOPIC     = google_pubsub_topic.topic["audit"].name
+    IIS_APPROVALS_TOPIC = google_pubsub_topic.topic["approvals"].name
+    IIS_LOG_LEVEL       = var.log_level
+    IIS_LOG_FORMAT      = "json" # Cloud Logging parses severity/message/time
     # Shutdown must finish inside Cloud Run's 10 s SIGTERM grace period.
     IIS_SHUTDOWN_TIMEOUT = "8s"
   }

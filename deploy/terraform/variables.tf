@@ -219,6 +219,12 @@ variable "audit_subscribers" {
   default     = []
 }
 
+variable "approval_subscribers" {
+  description = "Members allowed to attach their own subscriptions to the approvals topic (chat and e-mail bridges that tell approvers what waits)."
+  type        = list(string)
+  default     = []
+}
+
 variable "audit_export" {
   description = "Optional export of every audit event: kind = none, bigquery or gcs. retention_days is the minimum retention of exported objects (gcs)."
   type = object({

@@ -36,7 +36,7 @@ func BenchmarkDecide(b *testing.B) {
 		name  string
 		cache int
 		rules bool
-	}{{"cached", 1000, false}, {"cached/approvals=loaded", 1000, true}, {"fresh_rs256", -1, false}, {"fresh_rs256/approvals=loaded", -1, true}} {
+	}{{"cached/approvals=none", 1000, false}, {"cached/approvals=loaded", 1000, true}, {"fresh_rs256/approvals=none", -1, false}, {"fresh_rs256/approvals=loaded", -1, true}} {
 		b.Run(bc.name, func(b *testing.B) {
 			f, raw := benchDecide(b, bc.cache)
 			if bc.rules {

@@ -66,11 +66,11 @@ func benchRequest(n int) Request {
 }
 
 // benchApprovals adds, to a policy of n roles, approval rules that do not
-// match benchRequest(n): a role rule on every tenth role (never the last),
-// a top-level rule per ten roles naming one of them, and three top-level
-// rules for any role whose selectors (groups, a principal, workloads) the
-// requester does not match.
-func benchApprovals(tb testing.TB, n int) *Policy {
+// match benchRequest(n): a role rule on every tenth role (never the last)
+// and a top-level rule per ten roles naming one of them; with anyRole,
+// also three top-level rules for any role whose selectors (groups, a
+// principal, workloads) the requester does not match.
+func benchApprovals(tb testing.TB, n int, anyRole bool) *Policy {
 	tb.Helper()
 	src := benchSource(n)
 	for i := 0; i < n-1; i += 10 {
@@ -82,29 +82,35 @@ func benchApprovals(tb testing.TB, n int) *Policy {
 	for i := 0; i < n-1; i += 10 {
 		fmt.Fprintf(&b, "  - {name: big-%d, roles: [role-%d], condition: 'size(request.job.args) > 10', approvers: [oncall]}\n", i, i)
 	}
-	b.WriteString("  - {name: finance, groups: [finance, finance-ops], approvers: [controllers]}\n")
-	b.WriteString("  - {name: vip, principals: [ceo@example.com], approvers: [board]}\n")
-	b.WriteString("  - {name: bots, principal_types: [workload], condition: 'request.time.getHours(\"Europe/Paris\") >= 20', approvers: [oncall]}\n")
+	want := 2 * ((n + 8) / 10)
+	if anyRole {
+		b.WriteString("  - {name: finance, groups: [finance, finance-ops], approvers: [controllers]}\n")
+		b.WriteString("  - {name: vip, principals: [ceo@example.com], approvers: [board]}\n")
+		b.WriteString("  - {name: bots, principal_types: [workload], condition: 'request.time.getHours(\"Europe/Paris\") >= 20', approvers: [oncall]}\n")
+		want += 3
+	}
 	p, err := Parse("bench.yaml", []byte(b.String()))
 	if err != nil {
 		tb.Fatalf("Parse(bench with approvals) = %v", err)
 	}
-	if k := (n + 8) / 10; len(p.Approvals()) != 2*k+3 {
-		tb.Fatalf("bench policy has %d approval rules, want %d", len(p.Approvals()), 2*k+3)
+	if len(p.Approvals()) != want {
+		tb.Fatalf("bench policy has %d approval rules, want %d", len(p.Approvals()), want)
 	}
 	return p
 }
 
 // BenchmarkEvaluate decides a request allowed by the last role, with no
-// approval rules and with approval rules loaded that do not match it: the
-// two must cost the same (a routine request does not wait on approvals).
+// approval rules, with rules for other roles only (which the role index
+// skips: they must cost nothing), and with three rules for any role whose
+// selectors are checked against the requester as well (a routine request
+// does not wait on approvals).
 func BenchmarkEvaluate(b *testing.B) {
 	for _, n := range []int{5, 200} {
-		for _, rules := range []string{"none", "loaded"} {
+		for _, rules := range []string{"none", "other_roles", "any_role"} {
 			b.Run(fmt.Sprintf("roles=%d/approvals=%s", n, rules), func(b *testing.B) {
 				p := benchPolicy(b, n)
-				if rules == "loaded" {
-					p = benchApprovals(b, n)
+				if rules != "none" {
+					p = benchApprovals(b, n, rules == "any_role")
 				}
 				req := benchRequest(n)
 				if d := p.Evaluate(req); !d.Allowed || d.Role != fmt.Sprintf("role-%d", n-1) || d.Approval != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -38,15 +37,12 @@ func (s *approverSettings) register(f flags) {
 	f.StringVar(&s.Token, "token", "", "your ID token or broker session token, or @file (never printed; default: the session of `iis login`)")
 }
 
-// storedToken returns the session token `iis login` keeps, where this
-// build has it.
-var storedToken = func(context.Context, io.Writer) (string, error) {
-	return "", errors.New("no token: pass -token (your ID token or broker session token, or @file)")
-}
-
+// token is -token, else the session `iis login` keeps (refreshed when it
+// is about to expire).
 func (s *approverSettings) token(ctx context.Context, stderr io.Writer) (string, error) {
 	if s.Token == "" {
-		return storedToken(ctx, stderr)
+		sess, err := currentSession(ctx, stderr)
+		return sess.Token, err
 	}
 	b, err := readArg(s.Token)
 	if err != nil {

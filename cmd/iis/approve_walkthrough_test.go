@@ -44,8 +44,8 @@ func tailUntil(t *testing.T, addr string) func(what string, done func([]tailReco
 	}
 }
 
-// about keeps the records of one request.
-func about(recs []tailRecord, id string) []tailRecord {
+// recordsOf keeps the records of one request.
+func recordsOf(recs []tailRecord, id string) []tailRecord {
 	var out []tailRecord
 	for _, r := range recs {
 		if r.Attributes["ce-requestid"] == id {
@@ -117,7 +117,7 @@ func TestDevApprovalWalkthrough(t *testing.T) {
 		t.Fatalf("publish: %s", errOut)
 	}
 	id := eventID.FindStringSubmatch(out)[1]
-	tail("the request waiting", func(recs []tailRecord) bool { return has(about(recs, id), "job.approval_requested", `"count":2`) })
+	tail("the request waiting", func(recs []tailRecord) bool { return has(recordsOf(recs, id), "job.approval_requested", `"count":2`) })
 
 	out, errOut, code = iis("pending", "-broker", base, "-token", frank)
 	if code != 0 || !strings.Contains(out, id) || !strings.Contains(out, "alice@example.com") || !strings.Contains(out, "0 of 2") {
@@ -131,12 +131,21 @@ func TestDevApprovalWalkthrough(t *testing.T) {
 	if code != 0 || !strings.Contains(out, "counted") || !strings.Contains(out, "1 of 2 (frank@example.com)") {
 		t.Fatalf("frank approves = %d\n%s%s", code, out, errOut)
 	}
-	out, errOut, code = iis("approve", id, "-pubsub-emulator", addr, "-broker", base, "-token", grace)
+	// Grace approves with the session `iis login` keeps (here a dev token
+	// stored in her session file).
+	t.Setenv("IIS_CONFIG_DIR", t.TempDir())
+	if _, errOut, code := iis("pending", "-broker", base); code == 0 || !strings.Contains(errOut, "not logged in") {
+		t.Errorf("iis pending without a token or a session = %d %q, want: not logged in", code, errOut)
+	}
+	if _, err := saveSession(storedSession{User: "grace@example.com", ExpiresAt: time.Now().Add(time.Hour), Token: grace}); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code = iis("approve", id, "-pubsub-emulator", addr, "-broker", base)
 	if code != 0 || !strings.Contains(out, "approved: request "+id) {
 		t.Fatalf("grace approves = %d\n%s%s", code, out, errOut)
 	}
-	recs := tail("the job's end", func(recs []tailRecord) bool { return has(about(recs, id), "job.state_changed", `"SUCCEEDED"`) })
-	got := summary(about(recs, id))
+	recs := tail("the job's end", func(recs []tailRecord) bool { return has(recordsOf(recs, id), "job.state_changed", `"SUCCEEDED"`) })
+	got := summary(recordsOf(recs, id))
 	for _, want := range []string{"job.approval_requested", "approval.recorded", "job.approved", "credential.issued", "job.submitted", "job.state_changed.v1:SUCCEEDED"} {
 		if !strings.Contains(got, want) {
 			t.Errorf("audit trail %q lacks %s", got, want)
@@ -151,10 +160,10 @@ func TestDevApprovalWalkthrough(t *testing.T) {
 	}
 	late := eventID.FindStringSubmatch(out)[1]
 	recs = tail("the expiry", func(recs []tailRecord) bool {
-		return has(about(recs, late), "job.denied", "approval_expired") && has(about(recs, late), "approval.expired")
+		return has(recordsOf(recs, late), "job.denied", "approval_expired") && has(recordsOf(recs, late), "approval.expired")
 	})
-	if !has(about(recs, late), "job.approval_requested", "large-jobs") {
-		t.Errorf("the large job's trail: %s", summary(about(recs, late)))
+	if !has(recordsOf(recs, late), "job.approval_requested", "large-jobs") {
+		t.Errorf("the large job's trail: %s", summary(recordsOf(recs, late)))
 	}
 	_, errOut, code = iis("approve", late, "-pubsub-emulator", addr, "-broker", base, "-token", token("carol@example.com"))
 	if code == 0 || !strings.Contains(errOut, "does not wait for you") {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -60,6 +61,12 @@ func (h *Handler) Handle(ctx context.Context, e event.Event) error {
 	verdict := store.VerdictGranted
 	if e.Type() == events.ApprovalRejected {
 		verdict = store.VerdictRejected
+	}
+	if key, again, err := h.redelivered(ctx, e, v); err != nil || again {
+		if err == nil && key != "" && h.Resumer != nil {
+			return h.Resumer.Resume(ctx, key)
+		}
+		return err
 	}
 	p, err := h.Verifier.Verify(ctx, v.IDToken)
 	if err != nil {
@@ -110,6 +117,41 @@ func (h *Handler) Handle(ctx context.Context, e event.Event) error {
 		return h.Resumer.Resume(ctx, key)
 	}
 	return nil
+}
+
+// redelivered reports whether e is an answer already counted: the same
+// event (source and id), the same token (by fingerprint) and the same
+// request digest. Its approved request, if any, is resumed again (in case
+// the delivery that approved it stopped before it ran) even if the token
+// has expired since; key is "" when there is nothing to resume.
+func (h *Handler) redelivered(ctx context.Context, e event.Event, v events.ApprovalVerdict) (key string, again bool, err error) {
+	fp := identity.Fingerprint(v.IDToken)
+	err = h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+		rs, err := tx.ListApprovalRequests(ctx, store.ApprovalQuery{RequestID: v.RequestID})
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.RequestDigest != v.RequestDigest {
+				continue
+			}
+			answers, err := tx.ListApprovals(ctx, r.RequestKey)
+			if err != nil {
+				return err
+			}
+			for _, a := range answers {
+				if a.EventKey == store.EventKey(e.Source(), e.ID()) && a.TokenFingerprint == fp {
+					again = true
+					if r.Status == store.ApprovalApproved {
+						key = r.RequestKey
+					}
+					return nil
+				}
+			}
+		}
+		return nil
+	})
+	return key, again, err
 }
 
 // find returns the key of the request the answer names: its id and its

@@ -258,59 +258,9 @@ func (h *Handler) record(ctx context.Context, tx store.Tx, e event.Event, r stor
 	return false, progress(counts), nil
 }
 
-// settle closes a waiting request and settles its decision, with the
-// job.approved or job.denied that says so, caused by the event with id
-// cause.
-func (h *Handler) settle(ctx context.Context, tx store.Tx, r store.ApprovalRequest, approved bool, reason events.Reason,
-	counts []events.ApprovalCount, cause string, now time.Time) error {
-	return settle(ctx, tx, h.Audit, h.Source, r, approved, reason, counts, cause, now)
-}
-
-// settle is shared by the handler, the expirer and the cascades. A
-// request is settled once: one that no longer waits is left as it is and
-// nothing is audited.
-func settle(ctx context.Context, tx store.Tx, audit Auditor, source string, r store.ApprovalRequest, approved bool,
-	reason events.Reason, counts []events.ApprovalCount, cause string, now time.Time) error {
-	d, err := tx.GetDecision(ctx, r.RequestKey)
-	if err != nil {
-		return err
-	}
-	ev, err := settled(source, r, d, approved, reason, counts, cause, now)
-	if err != nil {
-		return err
-	}
-	status, outcome, until := store.ApprovalRejected, store.OutcomeDenied, time.Time{}
-	switch {
-	case approved:
-		status, outcome = store.ApprovalApproved, store.OutcomeApproved
-		if r.Window > 0 {
-			until = now.Add(r.Window)
-		}
-	case reason.Code == ReasonExpired:
-		status = store.ApprovalExpired
-	case reason.Code != ReasonRejected:
-		status = store.ApprovalCancelled
-	}
-	closed, err := tx.CloseApprovalRequest(ctx, r.RequestKey, status, ev.ID(), now, until)
-	if err != nil || !closed {
-		return err
-	}
-	if _, err := tx.ResolveDecision(ctx, r.RequestKey, outcome, ev.ID(), []string{reason.Code}); err != nil {
-		return err
-	}
-	return audit.Append(ctx, tx, ev)
-}
-
 func (h *Handler) now() time.Time {
 	if h.Now != nil {
 		return h.Now()
 	}
 	return time.Now()
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n]
 }

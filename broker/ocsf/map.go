@@ -80,6 +80,11 @@ var mappers = map[string]func(event.Event, *Event) error{
 	events.LoginFailed:            mapLoginFailed,
 	events.LoginSucceeded:         mapLoginSucceeded,
 	events.SessionIssued:          mapSession,
+	events.ApprovalRequested:      mapApprovalRequested,
+	events.ApprovalGranted:        mapApprovalAnswer,
+	events.ApprovalRejected:       mapApprovalAnswer,
+	events.ApprovalRecorded:       mapApprovalRecorded,
+	events.ApprovalExpired:        mapApprovalExpired,
 }
 
 // Mapped reports whether Map has a class for the type.

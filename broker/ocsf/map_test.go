@@ -127,6 +127,7 @@ func TestMapClasses(t *testing.T) {
 		events.JobApproved: 3003, events.CredentialIssued: 3002, events.JobSubmitted: 6003,
 		events.AccessRevoked: 3005, events.UserDeactivated: 3001, events.GroupMembershipChanged: 3006,
 		events.EventRejected: 6003, events.AuditCheckpointed: 6003,
+		events.ApprovalRequested: 3003, events.ApprovalRecorded: 3003, events.ApprovalExpired: 3003, events.ApprovalGranted: 6003,
 	}
 	for typ, class := range want {
 		rec, err := ocsf.Map(exs[typ][0])

@@ -92,7 +92,7 @@ func (h *Handler) pause(ctx context.Context, e event.Event, req events.JobReques
 		if err := tx.PutApprovalRequest(ctx, r); err != nil {
 			return err
 		}
-		if h.Notify != "" { // before Append, which stamps the event with its chain position
+		if h.Notify != "" { // the same event, unchained, for the bridges
 			if err := outbox.Enqueue(ctx, tx, h.Notify, ev); err != nil {
 				return err
 			}

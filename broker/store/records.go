@@ -67,6 +67,9 @@ type Job struct {
 	// LastEventID is the id of the last audit event of the job's trail
 	// (job.submitted, then each job.state_changed): the cause of the next.
 	LastEventID string
+	// Traceparent is the W3C trace context of the step that recorded the
+	// job: the watcher continues the request's trace from it ("" for none).
+	Traceparent string
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }

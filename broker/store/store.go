@@ -31,6 +31,7 @@ type Store interface {
 
 	Outbox
 	JobClaims
+	Gauges
 
 	// Close releases the database; call it once every transaction has ended.
 	Close() error

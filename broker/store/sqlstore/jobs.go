@@ -9,13 +9,13 @@ import (
 
 const jobCols = `request_id, request_key, principal, role, service_account, kind, project, region, cluster,
 	dataproc_id, dataproc_request_id, resource, state, ended, next_poll_at, attempts, created_at, updated_at,
-	user_id, last_event_id`
+	user_id, last_event_id, traceparent`
 
 func scanJob(r rowScanner) (store.Job, error) {
 	var j store.Job
 	err := r.Scan(&j.RequestID, &j.RequestKey, &j.Principal, &j.Role, &j.ServiceAccount, &j.Kind, &j.Project,
 		&j.Region, &j.Cluster, &j.DataprocID, &j.DataprocRequestID, &j.Resource, &j.State, &j.Ended,
-		timeCol{&j.NextPollAt}, &j.Attempts, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt}, &j.UserID, &j.LastEventID)
+		timeCol{&j.NextPollAt}, &j.Attempts, timeCol{&j.CreatedAt}, timeCol{&j.UpdatedAt}, &j.UserID, &j.LastEventID, &j.Traceparent)
 	j.RequestKey = decodeKey(j.RequestKey)
 	return j, err
 }
@@ -32,7 +32,7 @@ func (t *tx) PutJob(ctx context.Context, j store.Job) error {
 	}
 	now := t.d().timeArg(t.s.now())
 	_, err := t.exec(ctx, "sqlstore: PutJob",
-		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO jobs (`+jobCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (request_id) DO UPDATE SET
 		   request_key = excluded.request_key, principal = excluded.principal, role = excluded.role,
 		   service_account = excluded.service_account, kind = excluded.kind, project = excluded.project,
@@ -42,10 +42,11 @@ func (t *tx) PutJob(ctx context.Context, j store.Job) error {
 		   ended = jobs.ended OR excluded.ended,
 		   next_poll_at = excluded.next_poll_at, attempts = excluded.attempts, updated_at = excluded.updated_at,
 		   user_id = excluded.user_id,
-		   last_event_id = CASE WHEN excluded.last_event_id = '' THEN jobs.last_event_id ELSE excluded.last_event_id END`,
+		   last_event_id = CASE WHEN excluded.last_event_id = '' THEN jobs.last_event_id ELSE excluded.last_event_id END,
+		   traceparent = CASE WHEN excluded.traceparent = '' THEN jobs.traceparent ELSE excluded.traceparent END`,
 		j.RequestID, encodeKey(j.RequestKey), j.Principal, j.Role, j.ServiceAccount, j.Kind, j.Project, j.Region, j.Cluster,
 		j.DataprocID, j.DataprocRequestID, j.Resource, j.State, j.Ended, t.d().timeArg(j.NextPollAt), j.Attempts,
-		now, now, j.UserID, j.LastEventID)
+		now, now, j.UserID, j.LastEventID, j.Traceparent)
 	return err
 }
 

@@ -108,6 +108,7 @@ func testJobs(t *testing.T, s store.Store) {
 	a1, a2 := job("a1", "alice", t0.Add(2*time.Second)), job("a2", "alice", t0.Add(time.Second))
 	b1 := job("b1", "bob", t0.Add(3*time.Second))
 	b1.Kind, b1.Cluster, b1.LastEventID = store.KindJob, "etl-cluster", "ev-submitted"
+	b1.Traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 	putJobs(t, s, a1, a2, b1)
 
 	var created time.Time
@@ -128,7 +129,7 @@ func testJobs(t *testing.T, s store.Store) {
 	// and keeps the last event when it names none.
 	b1.State, b1.Attempts = "RUNNING", 2
 	again := b1
-	again.LastEventID = ""
+	again.LastEventID, again.Traceparent = "", ""
 	putJobs(t, s, again)
 
 	tests := []struct {

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"JobState", testJobState},
 		{"JobClaim", testJobClaim},
+		{"Gauges", testGauges},
 		{"Grants", testGrants},
 		{"Logins", testLogins},
 		{"ApprovalRequests", testApprovalRequests},

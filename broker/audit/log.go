@@ -10,6 +10,7 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/events"
 )
 
@@ -24,6 +25,7 @@ type Log struct {
 // tx commits, when the sequencer (Link, called by the outbox relay through
 // store.SequenceAudit) gives it its auditseq and auditprev.
 func (l Log) Append(ctx context.Context, tx store.Tx, e event.Event) error {
+	telemetry.Stamp(ctx, e) // the emitting step's trace context, before the record is hashed
 	ext := e.Extensions()
 	if _, ok := ext[events.ExtAuditSeq]; ok {
 		return errors.New("audit: the event already carries auditseq: only the sequencer sets it")

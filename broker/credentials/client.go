@@ -10,6 +10,8 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
 // ClientConfig configures the IAM Credentials client.
@@ -46,6 +48,7 @@ func NewClient(ctx context.Context, cfg ClientConfig) (*iamcredentials.IamCreden
 			option.WithoutAuthentication(),
 			option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 	}
+	opts = append(opts, telemetry.GRPCClientOption())
 	opts = append(opts, slices.Clone(cfg.Options)...)
 	c, err := iamcredentials.NewIamCredentialsClient(ctx, opts...)
 	if err != nil {

@@ -11,8 +11,11 @@ import (
 	"cloud.google.com/go/iam/credentials/apiv1/credentialspb"
 	"github.com/dataproc-iis/iis/broker/backoff"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/googleapis/gax-go/v2"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -128,7 +131,19 @@ func (m *Minter) Lifetime(roleCap time.Duration) time.Duration {
 // (0: none) and the global cap. Transient IAM errors are retried with backoff;
 // errors are classified with broker/fault: permanent (ReasonDenied,
 // ReasonNotFound, ReasonInvalid) or transient (ReasonUnavailable).
-func (m *Minter) Mint(ctx context.Context, sa string, roleCap time.Duration) (Credential, error) {
+func (m *Minter) Mint(ctx context.Context, sa string, roleCap time.Duration) (cred Credential, err error) {
+	ctx, span := telemetry.Start(ctx, "iis.mint", trace.WithAttributes(attribute.String("iis.service_account", sa)))
+	defer func() {
+		result := "ok"
+		if err != nil {
+			result = fault.ReasonOf(err)
+		} else {
+			span.SetAttributes(attribute.String("iis.credential.fingerprint", "sha256:"+cred.Fingerprint),
+				attribute.String("iis.credential.expire_time", cred.ExpireTime.UTC().Format(time.RFC3339)))
+		}
+		telemetry.Current().Minted(ctx, result)
+		telemetry.End(span, err)
+	}()
 	if !validEmail(sa) {
 		return Credential{}, fault.Permanentf(ReasonInvalid, "credentials.Mint: service account %q is not an e-mail address", sa)
 	}

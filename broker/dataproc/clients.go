@@ -11,6 +11,7 @@ import (
 	"cloud.google.com/go/dataproc/v2/apiv1/dataprocpb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/googleapis/gax-go/v2"
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
@@ -114,7 +115,7 @@ func (c *Clients) endpoint(region string) (string, error) {
 }
 
 func (c *Clients) options(endpoint string) []option.ClientOption {
-	opts := []option.ClientOption{option.WithEndpoint(endpoint), option.WithoutAuthentication()}
+	opts := []option.ClientOption{option.WithEndpoint(endpoint), option.WithoutAuthentication(), telemetry.GRPCClientOption()}
 	if c.cfg.Insecure {
 		opts = append(opts, option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
 	}

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dataproc-iis/iis/broker/backoff"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/googleapis/gax-go/v2"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/attribute"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -52,11 +55,12 @@ func retryable(err error) bool {
 func (s *Submitter) call(ctx context.Context, name, region string, limited bool, p Priority, fn func(context.Context) error) error {
 	for attempt := 1; ; attempt++ {
 		if limited {
-			if err := s.limiter.Wait(ctx, region, p); err != nil {
+			if err := s.wait(ctx, region, p); err != nil {
 				return fmt.Errorf("%s: rate limiter: %w", name, err)
 			}
 		}
 		err := fn(ctx)
+		telemetry.Current().DataprocCall(ctx, strings.TrimPrefix(name, "dataproc."), region, status.Code(err).String())
 		if err == nil {
 			return nil
 		}
@@ -74,6 +78,23 @@ func (s *Submitter) call(ctx context.Context, name, region string, limited bool,
 			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
+}
+
+// wait waits for the region's quota, and counts and reports (on the
+// caller's span) a wait that was not immediate.
+func (s *Submitter) wait(ctx context.Context, region string, p Priority) error {
+	start := time.Now()
+	err := s.limiter.Wait(ctx, region, p)
+	if waited := time.Since(start); waited >= time.Millisecond {
+		prio := "submit"
+		if p == PriorityCancel {
+			prio = "cancel"
+		}
+		telemetry.Current().QuotaWait(ctx, region, prio, waited)
+		telemetry.Event(ctx, "dataproc quota wait", attribute.String("iis.region", region),
+			attribute.String("iis.priority", prio), attribute.Int64("iis.waited_ms", waited.Milliseconds()))
+	}
+	return err
 }
 
 // classify marks an error from call as permanent or transient.

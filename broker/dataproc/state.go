@@ -8,6 +8,9 @@ import (
 	"cloud.google.com/go/dataproc/v2/apiv1/dataprocpb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -93,8 +96,9 @@ func (s *Submitter) State(ctx context.Context, c Caller, sub Submission) (state 
 // every submit. A workload that had already ended is not cancelled: the
 // error is then a permanent ReasonEnded fault wrapping an *EndedError with
 // the state it ended in, so that nobody reports a cancel that did not happen.
-func (s *Submitter) Cancel(ctx context.Context, c Caller, sub Submission) error {
-	var err error
+func (s *Submitter) Cancel(ctx context.Context, c Caller, sub Submission) (err error) {
+	ctx, span := telemetry.Start(ctx, "iis.cancel", trace.WithAttributes(attribute.String("iis.resource", sub.Resource)))
+	defer telemetry.EndErr(span, &err)
 	switch sub.Kind {
 	case KindBatch:
 		err = s.cancelBatch(ctx, c, sub)

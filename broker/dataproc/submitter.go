@@ -11,7 +11,10 @@ import (
 	"github.com/dataproc-iis/iis/broker/backoff"
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/googleapis/gax-go/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -120,7 +123,13 @@ func (s *Submitter) PrincipalLabel(principal string) string {
 // on the cluster otherwise. It is idempotent: every delivery of a request
 // uses the same ids, and a workload the request already created is returned
 // rather than created again.
-func (s *Submitter) Submit(ctx context.Context, cred credentials.Credential, req Request) (Submission, error) {
+func (s *Submitter) Submit(ctx context.Context, cred credentials.Credential, req Request) (sub Submission, err error) {
+	ctx, span := telemetry.Start(ctx, "iis.submit", trace.WithAttributes(attribute.String("iis.region", req.Target.Region),
+		attribute.String("iis.project", req.Target.Project), attribute.String("iis.cluster", req.Target.Cluster)))
+	defer func() {
+		span.SetAttributes(attribute.String("iis.resource", sub.Resource))
+		telemetry.End(span, err)
+	}()
 	if err := req.validate(); err != nil {
 		return Submission{}, fault.AsPermanent(ReasonInvalidJob, fmt.Errorf("dataproc.Submit: %w", err))
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
 // TokenVerifier verifies an ID token; *identity.Verifier implements it.
@@ -77,7 +78,10 @@ func (o Outcome) Reason() string {
 // failures, classified with fault (issuer_unavailable,
 // directory_unavailable, policy_unavailable): retry the message. Every
 // denial is an Outcome.
-func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Request) (Outcome, error) {
+func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Request) (out Outcome, err error) {
+	ctx, span := telemetry.Start(ctx, "iis.decide")
+	start := time.Now()
+	defer func() { observe(ctx, span, start, out, err) }()
 	pol := d.Policy.Current()
 	if pol == nil {
 		return Outcome{}, fault.AsTransient(ReasonPolicyUnavailable, errors.New("decision: no active policy"))
@@ -87,7 +91,9 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 	}
 	req.Time = req.Time.UTC()
 	req.Principal = policy.Principal{}
-	p, err := d.Verifier.Verify(ctx, rawToken)
+	vctx, vspan := telemetry.Start(ctx, "iis.verify")
+	p, err := d.Verifier.Verify(vctx, rawToken)
+	telemetry.End(vspan, err)
 	if err != nil {
 		if !fault.IsPermanent(err) {
 			return Outcome{}, fmt.Errorf("decision: verify token: %w", err)
@@ -102,7 +108,9 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 	}
 	id, email := p.ID, p.Email
 	if d.Directory != nil {
-		e, err := d.Directory.Lookup(ctx, p)
+		dctx, dspan := telemetry.Start(ctx, "iis.directory")
+		e, err := d.Directory.Lookup(dctx, p)
+		telemetry.End(dspan, err)
 		switch {
 		case errors.Is(err, ErrNotFound):
 			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalUnknown, fmt.Sprintf("%s is not in the directory", p.ID)), nil
@@ -134,7 +142,9 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 	}
 	ident["token_groups"] = p.Groups // counted: issuer trusted for groups
 	req.Principal = policy.Principal{ID: id, Email: email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
+	_, pspan := telemetry.Start(ctx, "iis.policy")
 	dec := pol.Evaluate(req)
+	pspan.End()
 	dec.Input["identity"] = ident
 	return Outcome{Principal: p, Decision: dec, Stage: StagePolicy}, nil
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/singleflight"
@@ -172,6 +173,7 @@ func (is *issuer) refresh(ctx context.Context) (*keySet, error) {
 		r := is.limiter.ReserveN(now, 1)
 		if !r.OK() || r.DelayFrom(now) > 0 {
 			r.CancelAt(now)
+			telemetry.Current().JWKSRefresh(ctx, is.cfg.URL, "rate_limited")
 			return nil, errRateLimited
 		}
 		first := is.keys.Load() == nil
@@ -179,8 +181,10 @@ func (is *issuer) refresh(ctx context.Context) (*keySet, error) {
 		defer cancel()
 		ks, err := is.fetch(fctx)
 		if err != nil {
+			telemetry.Current().JWKSRefresh(ctx, is.cfg.URL, "error")
 			return nil, err // a failed fetch counts: an issuer that is down is not hammered
 		}
+		telemetry.Current().JWKSRefresh(ctx, is.cfg.URL, "ok")
 		if first {
 			r.CancelAt(now) // loading the keys is not a refresh: the allowance stays for a rotation
 		}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dataproc-iis/iis/broker/fault"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
 // Principal types.
@@ -114,6 +115,14 @@ func (v *Verifier) Warm(ctx context.Context) error {
 // can never verify, transient (issuer_unavailable) when the issuer's keys
 // cannot be fetched.
 func (v *Verifier) Verify(ctx context.Context, raw string) (Principal, error) {
+	p, err := v.verify(ctx, raw)
+	if err != nil {
+		telemetry.Current().VerificationFailed(ctx, fault.ReasonOf(err))
+	}
+	return p, err
+}
+
+func (v *Verifier) verify(ctx context.Context, raw string) (Principal, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return Principal{}, fault.Permanentf(ReasonMalformed, "no token")

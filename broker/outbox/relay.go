@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/events"
 )
 
@@ -158,7 +159,9 @@ func (r *Relay) publish(ctx context.Context, msgs []store.OutboxMessage) ([]int6
 	results := make(chan result, len(msgs))
 	for _, m := range msgs {
 		go func(m store.OutboxMessage) {
-			_, err := r.pub.Publish(ctx, m.Topic, events.Message{Data: m.Data, Attributes: m.Attributes})
+			pctx, span := startPublish(ctx, m)
+			_, err := r.pub.Publish(pctx, m.Topic, events.Message{Data: m.Data, Attributes: m.Attributes})
+			telemetry.End(span, err)
 			results <- result{m.ID, err}
 		}(m)
 	}

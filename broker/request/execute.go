@@ -12,6 +12,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -133,7 +134,7 @@ func (h *Handler) submitted(ctx context.Context, requestID string, d store.Decis
 func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision, sub dataproc.Submission, cluster, sa, credEvent string, claim *mintClaim) error {
 	job := watch.WithSubmission(store.Job{
 		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, UserID: d.UserID, Role: d.Role, ServiceAccount: sa,
-		State: "PENDING", NextPollAt: h.now(),
+		State: "PENDING", NextPollAt: h.now(), Traceparent: telemetry.Traceparent(ctx),
 	}, sub, cluster)
 	ev, err := watch.Submitted(h.Source, job, events.WithCauseIn(e, credEvent), events.WithSubject(e.ID()))
 	if err != nil {
@@ -163,6 +164,7 @@ func (h *Handler) recordJob(ctx context.Context, e event.Event, d store.Decision
 	}
 	claim.released = true
 	h.wake()
+	telemetry.Current().JobState(ctx, job.State)
 	zerolog.Ctx(ctx).Info().Str("resource", sub.Resource).Msg("job submitted")
 	if locked {
 		return h.cancelLocked(ctx, e, job)
@@ -232,7 +234,7 @@ func (h *Handler) stopOrphan(ctx context.Context, e event.Event, req events.JobR
 	last := grants[len(grants)-1]
 	job := watch.WithSubmission(store.Job{
 		RequestID: e.ID(), RequestKey: d.RequestKey, Principal: d.Principal, UserID: d.UserID, Role: d.Role,
-		ServiceAccount: d.ServiceAccount, State: state, NextPollAt: h.now(),
+		ServiceAccount: d.ServiceAccount, State: state, NextPollAt: h.now(), Traceparent: telemetry.Traceparent(ctx),
 	}, sub, req.Target.Cluster)
 	submitted, err := watch.Submitted(h.Source, job, events.WithCauseIn(e, last.EventID), events.WithSubject(e.ID()))
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -149,7 +150,9 @@ func (h *Handler) cancelAll(ctx context.Context, work []workload) ([]events.Revo
 			defer wg.Done()
 			defer func() { <-sem }()
 			a := events.RevokeAction{Kind: events.ActionCancelJob, Resource: w.job.Resource, Outcome: events.ActionSucceeded, State: "CANCELLING"}
-			err := h.Dataproc.Cancel(ctx, h.Caller, watch.Submission(w.job))
+			cctx, span := startCancel(ctx, w.job)
+			err := h.Dataproc.Cancel(cctx, h.Caller, watch.Submission(w.job))
+			telemetry.End(span, err)
 			ended, hadEnded := dataproc.EndedState(err)
 			switch {
 			case err == nil:
@@ -268,6 +271,7 @@ func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig eve
 	if h.Wake != nil {
 		h.Wake()
 	}
+	telemetry.Current().Revocation(ctx, trig.Action, max(0, lastCancel.Sub(e.Time())))
 	zerolog.Ctx(ctx).Info().Str("user_id", who.userID).Str("trigger", trig.Action).Int("workloads", len(work)).
 		Int("grants_revoked", len(grants)).Dur("latency", lastCancel.Sub(e.Time())).Msg("access revoked")
 	return errors.Join(failed...)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
 const contentType = "application/scim+json"
@@ -104,6 +106,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if sw.status >= 500 {
 			ev = log.Warn()
 		}
+		telemetry.Current().SCIMRequest(ctx, r.Method, sw.status)
 		ev.Str("http_method", r.Method).Str("path", rt.pattern()).Str("resource_id", rt.id).Int("status", sw.status).
 			Str("actor", actor).Dur("latency", time.Since(start)).Msg("scim request")
 	}()

@@ -19,6 +19,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/outbox"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storeopen"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/watch"
 	"github.com/dataproc-iis/iis/broker/worker"
@@ -85,6 +86,10 @@ func New(ctx context.Context, cfg Config, pub outbox.Publisher) (*Broker, error)
 		return nil, fmt.Errorf("storeopen.Open: %w", err)
 	}
 	b := &Broker{cfg: cfg, Store: st, Audit: audit.Log{Topic: cfg.Topology.Audit}, Router: worker.Router{}}
+	// The outbox depth and age and the active jobs, at each collection.
+	if stop, err := telemetry.Current().ObserveStore(st); err == nil {
+		b.parts.closers = append(b.parts.closers, stop)
+	}
 	cfg.Relay.Owner = cfg.Name
 	cfg.Relay.Link = audit.Link
 	if b.Relay, err = outbox.NewRelay(cfg.Relay, st, pub); err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/events"
 )
 
@@ -151,7 +152,9 @@ func (w *Watcher) release(ctx context.Context, jobs []store.Job) error {
 	return nil
 }
 
-func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
+func (w *Watcher) check(ctx context.Context, j store.Job) (changed bool, err error) {
+	ctx, span := startCheck(ctx, j)
+	defer func() { endCheck(ctx, span, j, changed, err) }()
 	st, ended, detail, err := w.dataproc.State(ctx, w.caller, Submission(j))
 	state := State(st)
 	if err != nil {
@@ -163,7 +166,6 @@ func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
 	}
 	now := w.Now()
 	var prev string
-	changed := false
 	err = w.store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		// The job as it is now, not as claimed: a cascade or a canceller may
 		// have marked it CANCELLING meanwhile, and the change is caused by
@@ -193,6 +195,7 @@ func (w *Watcher) check(ctx context.Context, j store.Job) (bool, error) {
 	w.wake()
 	zerolog.Ctx(ctx).Info().Str("request_id", j.RequestID).Str("resource", j.Resource).
 		Str("previous_state", prev).Str("state", state).Bool("ended", ended).Msg("job state changed")
+	telemetry.Current().JobState(ctx, state)
 	return true, nil
 }
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/store"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/events"
 )
 
@@ -85,7 +86,7 @@ func NewProcessor(cfg Config, st store.Store, a Auditor, r Router, wake func()) 
 
 // Process handles one delivery and says whether to ack it. It never panics
 // and never acks a message whose outcome was not recorded.
-func (p *Processor) Process(ctx context.Context, d Delivery) Result {
+func (p *Processor) Process(ctx context.Context, d Delivery) (res Result) {
 	log := zerolog.Ctx(ctx).With().Str("message_id", d.ID).Logger()
 	ctx = log.WithContext(ctx)
 
@@ -99,6 +100,8 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 		log = log.With().Interface("traceparent", tp).Logger()
 	}
 	ctx = log.WithContext(ctx)
+	ctx, span := startSpan(ctx, e, d)
+	defer func() { endSpan(ctx, span, res) }()
 
 	key := Key(e)
 	if spec, _ := events.Lookup(e.Type()); spec.Channel != d.Channel || d.Channel == "" {
@@ -110,7 +113,7 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 	prev, seen, err := p.seen(ctx, key)
 	if err != nil {
 		log.Warn().Err(err).Msg("dedupe lookup failed; will retry")
-		return Nack
+		return nacked(ctx, err)
 	}
 	if seen && prev != "" && prev != digest {
 		// Not a redelivery: another body under a processed source and id,
@@ -141,7 +144,7 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 		final := n >= p.cfg.MaxPanics
 		res := p.reject(ctx, key, d, err, &e, final)
 		if !final {
-			return Nack
+			return nacked(ctx, err)
 		}
 		return res
 	case fault.IsPermanent(err):
@@ -153,7 +156,7 @@ func (p *Processor) Process(ctx context.Context, d Delivery) Result {
 		return p.reject(ctx, key, d, err, &e, true)
 	default:
 		log.Warn().Err(err).Int("attempt", d.Attempt).Msg("transient failure; will retry")
-		return Nack
+		return nacked(ctx, err)
 	}
 }
 
@@ -237,6 +240,9 @@ func (p *Processor) reject(ctx context.Context, key string, d Delivery, cause er
 		p.clearPanics(key)
 	}
 	log.Info().Str("reason", r.Reason).Str("detail", r.Detail).Msg("event rejected")
+	if final {
+		telemetry.Current().Rejected(ctx, r.Reason)
+	}
 	return Ack
 }
 

@@ -15,6 +15,7 @@ import (
 	"github.com/dataproc-iis/iis/broker/login"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/session"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
 	"github.com/dataproc-iis/iis/internal/devissuer"
@@ -63,6 +64,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return err
 	}
 	log.Info().EmbedObject(version.Get()).Msg("iis dev starting")
+	tel, stopTelemetry, err := startTelemetry(ctx, "iis-dev")
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
 	if err := os.MkdirAll(s.DataDir, 0o700); err != nil {
 		return err
 	}
@@ -164,8 +170,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	mux := http.NewServeMux()
 	health(mux, b.Store)
+	metrics(mux, tel)
 	mux.Handle("/oidc/", stack.Mux())
-	mux.Handle("/scim/", scimSrv)
+	mux.Handle("/scim/", telemetry.HTTPHandler(scimSrv, "scim"))
 	loginCfg := stack.Login(b.Store, b.Audit, b.Relay.Wake)
 	loginCfg.Log = log
 	loginSrv, err := login.New(loginCfg)
@@ -212,6 +219,7 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   approvals            %[6]s/approvals/v1/pending   (iis pending -broker %[6]s); waiting requests also on topic %[19]s
   health               %[6]s/healthz, %[6]s/readyz
   audit checkpoints    %[17]s   (signed with %[18]s; iis audit verify checks them)
+  metrics              %[6]s/metrics   (Prometheus; OTLP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
 
 Try it from a second terminal:
   export PUBSUB_EMULATOR_HOST=%[1]s

@@ -16,6 +16,7 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/scim"
 	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/internal/version"
 )
@@ -86,6 +87,11 @@ func runSCIM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	log.Info().EmbedObject(version.Get()).Msg("iis scim starting")
+	tel, stopTelemetry, err := startTelemetry(ctx, "iis-scim")
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
 	c, err := s.client(ctx)
 	if err != nil {
 		return err
@@ -104,12 +110,13 @@ func runSCIM(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	mux := http.NewServeMux()
 	health(mux, b.Store)
-	mux.Handle("/scim/", srv)
+	metrics(mux, tel)
+	mux.Handle("/scim/", telemetry.HTTPHandler(srv, "scim"))
 	addr, done, err := serveHTTP(ctx, s.HTTPAddr, mux)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "SCIM endpoint: http://%s/scim/v2 (identity events to %s)\n", addr, s.Topo.Identity)
+	fmt.Fprintf(stderr, "SCIM endpoint: http://%s/scim/v2 (identity events to %s); metrics: http://%s/metrics\n", addr, s.Topo.Identity, addr)
 	log.Info().EmbedObject(version.Get()).Str("addr", addr).Str("identity_topic", s.Topo.Identity).Msg("SCIM serving")
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return b.Relay.Run(gctx) })

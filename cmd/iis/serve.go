@@ -119,6 +119,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log.Info().EmbedObject(version.Get()).Msg("iis serve starting")
+	tel, stopTelemetry, err := startTelemetry(ctx, "iis-serve")
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
 	c, err := s.client(ctx)
 	if err != nil {
 		return err
@@ -137,11 +142,12 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		if api := b.ApprovalAPI(); api != nil {
 			mux.Handle(approval.APIPath, api)
 		}
+		metrics(mux, tel)
 		addr, _, err := serveHTTP(ctx, s.HTTPAddr, mux)
 		if err != nil {
 			return err
 		}
-		log.Info().Str("addr", addr).Msg("health endpoints serving")
+		log.Info().Str("addr", addr).Msg("health endpoints and /metrics serving")
 	}
 	if b.Checkpointer == nil {
 		log.Warn().Msg("audit checkpoints are off (-checkpoint-archive, -checkpoint-key): the chain is anchored only in the database it protects")

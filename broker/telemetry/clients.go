@@ -23,8 +23,8 @@ func GRPCClientOption() option.ClientOption {
 	)))
 }
 
-// HTTPHandler gives each request to h a server span named operation
-// (otelhttp). The caller's trace context is not trusted as a parent (a
+// HTTPHandler gives each request to h a server span named operation and
+// the method (otelhttp). The caller's trace context is not trusted as a parent (a
 // caller could pick the trace id or turn sampling off): it is linked.
 // URLs are recorded without their query string.
 func HTTPHandler(h http.Handler, operation string) http.Handler {
@@ -33,5 +33,6 @@ func HTTPHandler(h http.Handler, operation string) http.Handler {
 		otelhttp.WithMeterProvider(metricnoop.NewMeterProvider()),
 		otelhttp.WithPropagators(traceContext),
 		otelhttp.WithPublicEndpointFn(func(*http.Request) bool { return true }),
+		otelhttp.WithSpanNameFormatter(func(op string, r *http.Request) string { return op + " " + r.Method }),
 	)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/scim"
+	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
 // SCIMToken is the bearer token of the test SCIM endpoint.
@@ -26,7 +27,7 @@ func (e *Env) SCIM() string {
 	if err != nil {
 		e.T.Fatal(err)
 	}
-	ts := httptest.NewServer(srv)
+	ts := httptest.NewServer(telemetry.HTTPHandler(srv, "scim")) // as iis scim serves it
 	e.T.Cleanup(ts.Close)
 	return ts.URL + "/scim/v2"
 }

@@ -2,6 +2,8 @@ package request_test
 
 import (
 	"context"
+	"encoding/json"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -16,6 +18,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/dataproc-iis/iis/broker/service"
+	"github.com/dataproc-iis/iis/broker/telemetry/telemetrytest"
 	"github.com/dataproc-iis/iis/events"
 	"github.com/dataproc-iis/iis/internal/brokertest"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
@@ -150,9 +153,12 @@ func TestWatcherResumesAfterRestart(t *testing.T) {
 }
 
 // TestNoSecretAnywhere runs a job and a denial, then scans every log line,
-// every audit event and the database files for the ID token and for any
-// access token the local IAM server minted ("iisdev." prefix).
+// every audit event, the database files, every span (names, attributes,
+// events, status) and every metric label (the /metrics text) for the ID
+// token and for any access token the local IAM server minted ("iisdev."
+// prefix).
 func TestNoSecretAnywhere(t *testing.T) {
+	rec := telemetrytest.Install(t)
 	stack := brokertest.NewStack(t, policyYAML, dataprocserver.Timing{Pending: 10 * time.Millisecond, Running: 50 * time.Millisecond})
 	dir := t.TempDir()
 	env := brokertest.New(t, stack.Option(), func(c *service.Config) { c.Store = filepath.Join(dir, "iis.db") })
@@ -184,6 +190,17 @@ func TestNoSecretAnywhere(t *testing.T) {
 	for _, r := range mustTrail(t, env) {
 		places["audit record "+strconv.Itoa(len(places))] = r
 	}
+	spans := rec.Spans.GetSpans()
+	for i, s := range spans {
+		b, err := json.Marshal(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		places["span "+strconv.Itoa(i)+" "+s.Name] = string(b)
+	}
+	scrape := httptest.NewRecorder()
+	rec.Handler().ServeHTTP(scrape, httptest.NewRequest("GET", "/metrics", nil))
+	places["metrics"] = scrape.Body.String()
 	files, _ := filepath.Glob(filepath.Join(dir, "iis.db*"))
 	for _, f := range files {
 		b, err := os.ReadFile(f)
@@ -201,6 +218,9 @@ func TestNoSecretAnywhere(t *testing.T) {
 	}
 	if !strings.Contains(env.Logs.String(), "credential issued") {
 		t.Error("the logs do not mention the issued credential: the scan saw nothing")
+	}
+	if len(spans) < 10 || !strings.Contains(places["metrics"], "iis_credential_mints_total") {
+		t.Errorf("%d spans and metrics %.200q: the scan saw nothing", len(spans), places["metrics"])
 	}
 }
 

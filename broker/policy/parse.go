@@ -177,12 +177,14 @@ func (l *errorList) role(name string, k, v *yaml.Node, index int) *role {
 			r.approval = l.roleApproval(name, v, what)
 		case "may_cancel_others":
 			r.mayCancelOthers = l.boolean(v, what)
+		case "may_read_audit":
+			r.mayReadAudit = l.boolean(v, what)
 		default:
 			return false
 		}
 		return true
 	})
-	clean := len(l.errs) == errs && v.Kind == yaml.MappingNode
+	clean := len(l.errs) == errs && v.Kind == yaml.MappingNode && !auditOnly(r, seen)
 	for _, req := range []string{"service_account", "targets", "job_types", "data_locations"} {
 		if clean && !slices.Contains(seen, req) {
 			l.at(k, "role %q: missing %s", name, req)

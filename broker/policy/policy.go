@@ -57,6 +57,7 @@ type role struct {
 	cond            *condition
 	approval        *approvalRule // the role's own approval rule, or nil
 	mayCancelOthers bool
+	mayReadAudit    bool // audit_read.go
 }
 
 // targetRule is one allowed target of a role.

@@ -50,7 +50,7 @@ func start(t *testing.T, timing dataprocserver.Timing) (*telemetrytest.Recorder,
 	return rec, env, stack
 }
 
-func jobRequest(t *testing.T, token string, opts ...events.Option) event.Event {
+func jobRequest(t testing.TB, token string, opts ...events.Option) event.Event {
 	t.Helper()
 	e, err := events.NewJobRequested("//airflow/dag/nightly", events.JobRequest{
 		IDToken: token,

@@ -186,6 +186,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if api := b.ApprovalAPI(); api != nil {
 		mux.Handle(approval.APIPath, api)
 	}
+	if s.Broker {
+		if err := mountTimeline(mux, b, base+"/timeline", base+"/login"); err != nil {
+			return err
+		}
+	}
 	srv := &http.Server{Handler: mux, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go srv.Serve(l)
 	defer srv.Shutdown(context.WithoutCancel(ctx))
@@ -220,6 +225,7 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   health               %[6]s/healthz, %[6]s/readyz
   audit checkpoints    %[17]s   (signed with %[18]s; iis audit verify checks them)
   metrics              %[6]s/metrics   (Prometheus; OTLP too when OTEL_EXPORTER_OTLP_ENDPOINT is set)
+  audit timeline       %[6]s/timeline/   (sign in as alice@example.com: the dev policy's auditor)
 
 Try it from a second terminal:
   export PUBSUB_EMULATOR_HOST=%[1]s

@@ -320,6 +320,8 @@ func runLogout(_ context.Context, args []string, stdout, stderr io.Writer) error
 
 func runWhoami(_ context.Context, args []string, stdout, stderr io.Writer) error {
 	f := newFlags("whoami", stderr)
+	var printToken bool
+	f.BoolVar(&printToken, "token", false, "print only the session token, for a bearer header or the timeline page's sign-in (it is a secret)")
 	if err := f.Parse(args); err != nil {
 		return err
 	}
@@ -330,6 +332,10 @@ func runWhoami(_ context.Context, args []string, stdout, stderr io.Writer) error
 	left := time.Until(s.ExpiresAt).Round(time.Second)
 	if left <= 0 {
 		return fmt.Errorf("the session of %s expired at %s: run `iis login`", s.User, s.ExpiresAt.Local().Format("15:04:05"))
+	}
+	if printToken {
+		fmt.Fprintln(stdout, s.Token)
+		return nil
 	}
 	fmt.Fprintf(stdout, "%s (%s) through %s\n  session %s from %s, expires %s (in %s)\n",
 		s.User, s.Email, s.IdP, s.Fingerprint, s.Issuer, s.ExpiresAt.Local().Format(time.DateTime), left)

@@ -25,6 +25,8 @@ type pipelineSettings struct {
 	DataprocQuota int
 	CallerSA      string
 	DevInsecure   bool
+	// The audit timeline page (serve only: registered by serveFlags).
+	TimelineURL, TimelineLogin string
 }
 
 func (s *pipelineSettings) register(f flags) {

@@ -95,6 +95,8 @@ func serveFlags(stderr io.Writer) (flags, *brokerSettings, *pipelineSettings) {
 	f := newFlags("serve", stderr)
 	s.register(f)
 	ps.register(f)
+	f.String(&ps.TimelineURL, "timeline-url", "IIS_TIMELINE_URL", "", "external URL of the audit timeline page, served on -http-addr (e.g. https://iis.example.com/timeline); empty: none")
+	f.String(&ps.TimelineLogin, "timeline-login-url", "IIS_TIMELINE_LOGIN_URL", "", "login service the timeline page sends browsers to (its callback must be a loopback URL); empty: a pasted or bearer token")
 	return f, &s, &ps
 }
 
@@ -143,6 +145,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			mux.Handle(approval.APIPath, api)
 		}
 		metrics(mux, tel)
+		if ps.TimelineURL != "" {
+			if err := mountTimeline(mux, b, ps.TimelineURL, ps.TimelineLogin); err != nil {
+				return err
+			}
+		}
 		addr, _, err := serveHTTP(ctx, s.HTTPAddr, mux)
 		if err != nil {
 			return err

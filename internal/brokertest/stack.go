@@ -61,6 +61,9 @@ func (s *Stack) Option() Option {
 	}
 }
 
+// PolicyPath is the file the policy was written to.
+func (s *Stack) PolicyPath() string { return s.policy }
+
 // Token mints an ID token for email with the given groups claim.
 func (s *Stack) Token(email string, groups ...string) string {
 	s.t.Helper()

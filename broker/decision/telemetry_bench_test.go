@@ -1,0 +1,54 @@
+package decision
+
+import (
+	"context"
+	"testing"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/dataproc-iis/iis/broker/telemetry"
+)
+
+// BenchmarkDecideTelemetry is BenchmarkDecide with telemetry off and on.
+// On is what `iis serve` runs: every span recorded (four per decision:
+// decide, verify, directory, policy) through a batching processor to an
+// exporter, and the decision counter and latency histogram aggregated for
+// a reader. Run the pair back to back: the overhead is on/off - 1.
+func BenchmarkDecideTelemetry(b *testing.B) {
+	for _, bc := range []struct {
+		name  string
+		cache int
+	}{{"cached", 1000}, {"fresh_rs256", -1}} {
+		for _, on := range []bool{false, true} {
+			name := bc.name + "/off"
+			if on {
+				name = bc.name + "/on"
+			}
+			b.Run(name, func(b *testing.B) {
+				if on {
+					tel, err := telemetry.New(context.Background(), telemetry.Config{
+						SpanExporters: []sdktrace.SpanExporter{tracetest.NewNoopExporter()},
+						Readers:       []sdkmetric.Reader{sdkmetric.NewManualReader()},
+						Prometheus:    true,
+					})
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer telemetry.Install(tel)()
+					defer tel.Close(context.Background())
+				}
+				f, raw := benchDecide(b, bc.cache)
+				req := etlRequest()
+				ctx := context.Background()
+				b.ReportAllocs()
+				for b.Loop() {
+					if out, err := f.decider.Decide(ctx, raw, req); err != nil || !out.Allowed() {
+						b.Fatalf("Decide() = %s, %v", out.Reason(), err)
+					}
+				}
+			})
+		}
+	}
+}

@@ -72,6 +72,10 @@ bench-e2e: ## End-to-end decisions/s and p50/p99 latency (transport ceiling, no-
 	$(GO) test -run '^$$' -bench 'EndToEnd|Latency' -benchmem -benchtime $(BENCH_E2E_N) -timeout 60m ./internal/throughput/
 	$(GO) test -run '^$$' -bench MassLeaver -benchtime 1x -timeout 20m ./internal/throughput/
 
+.PHONY: screenshots
+screenshots: ## Drive the timeline page in headless Chromium and write its screenshots to docs/.
+	IIS_UPDATE_SCREENSHOTS=1 $(GO) test -count=1 -run '^TestTimelineInABrowser$$' ./cmd/iis/
+
 .PHONY: fuzz
 fuzz: ## Fuzz the outside-facing decoders for 20s each.
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 20s ./events/

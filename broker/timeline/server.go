@@ -2,6 +2,7 @@ package timeline
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/audit"
+	"github.com/dataproc-iis/iis/broker/store"
 )
 
 //go:embed templates/*.html templates/style.css
@@ -46,6 +48,7 @@ type Server struct {
 	mu       sync.Mutex
 	chain    chainStatus
 	checking bool
+	verified int64 // the head seq the last verification read
 }
 
 // chainStatus is the audit chain's last verification.
@@ -127,22 +130,32 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, page)) http.H
 		if rf != nil {
 			zerolog.Ctx(r.Context()).Info().Str("reason", rf.Reason).Str("principal", v.Principal).
 				Str("token_fingerprint", v.Fingerprint).Int("status", rf.Status).Msg("timeline: refused")
-			name := "refused"
+			name, p := "refused", page{Title: "Not allowed", Error: rf.Msg}
 			if rf.Status == http.StatusUnauthorized {
-				name = "signin"
+				name, p.Title = "signin", "Sign in"
+				if s.cfg.LoginURL != "" {
+					p.IdPs, _ = s.idps(r.Context()) // none listed: the page links to /login
+				}
 			}
-			s.render(w, r, rf.Status, name, page{Title: "Not allowed", Error: rf.Msg})
+			s.render(w, r, rf.Status, name, p)
 			return
 		}
 		h(w, r, page{Viewer: v, Chain: s.chainStatus(r)})
 	}
 }
 
-// chainStatus verifies the chain at most once per VerifyEvery, in the
-// background after the first time, and returns the last result.
+// chainStatus verifies the chain when it grew, or at most once per
+// VerifyEvery: at once while it is small, in the background once it is
+// large (the page then shows the last result, with its time).
 func (s *Server) chainStatus(r *http.Request) chainStatus {
+	var head int64
+	_ = s.cfg.Store.View(r.Context(), func(ctx context.Context, tx store.Tx) error {
+		head, _, _ = tx.ChainHead(ctx)
+		return nil
+	})
 	s.mu.Lock()
-	st, stale := s.chain, s.cfg.Now().Sub(s.chain.Checked) > s.cfg.VerifyEvery
+	st := s.chain
+	stale := s.cfg.Now().Sub(st.Checked) > s.cfg.VerifyEvery || head != s.verified
 	if !stale || s.checking {
 		s.mu.Unlock()
 		return st
@@ -150,7 +163,10 @@ func (s *Server) chainStatus(r *http.Request) chainStatus {
 	s.checking = true
 	s.mu.Unlock()
 	verify := func() chainStatus {
-		rep, err := audit.VerifyStore(r.Context(), s.cfg.Store, audit.StoreOptions{MaxProblems: 5})
+		// Not the request's context: a background check outlives it.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), time.Minute)
+		defer cancel()
+		rep, err := audit.VerifyStore(ctx, s.cfg.Store, audit.StoreOptions{MaxProblems: 5})
 		c := chainStatus{OK: err == nil && rep.OK(), Summary: rep.Summary(), Checked: s.cfg.Now()}
 		if err != nil {
 			c.Summary = "the chain could not be read: " + err.Error()
@@ -160,11 +176,11 @@ func (s *Server) chainStatus(r *http.Request) chainStatus {
 			}
 		}
 		s.mu.Lock()
-		s.chain, s.checking = c, false
+		s.chain, s.checking, s.verified = c, false, head
 		s.mu.Unlock()
 		return c
 	}
-	if st.Checked.IsZero() {
+	if st.Checked.IsZero() || head < 50000 {
 		return verify()
 	}
 	go verify()

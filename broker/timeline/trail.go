@@ -28,6 +28,7 @@ type record struct {
 	Reasons   []events.Reason
 	Actions   []events.RevokeAction
 
+	trigger   *record // job.approved/denied: the request it decided
 	Principal string // who the event is about
 	Trigger   string // access.revoked: what started the cascade
 	LatencyMS int64  // access.revoked: SCIM change to last cancel
@@ -100,9 +101,6 @@ func describe(seq int64, e event.Event) record {
 				r.Facts = append(r.Facts, fact{"groups", strings.Join(d.Principal.Groups, ", ")})
 			}
 		}
-		t := d.Input.Request.Target
-		r.Facts = append(r.Facts, fact{"target", strings.Trim(t.Project+"/"+t.Region+"/"+t.Cluster, "/")},
-			fact{"job", d.Input.Request.Job.Type + " " + d.Input.Request.Job.MainPythonURI + d.Input.Request.Job.MainClass + d.Input.Request.Job.MainJarURI})
 		r.Facts = appendIf(r.Facts, "rule that matched", d.Binding)
 		r.Facts = appendIf(r.Facts, "service account", d.ServiceAccount)
 		r.Facts = appendIf(r.Facts, "policy version", d.PolicyVersion)
@@ -110,6 +108,7 @@ func describe(seq int64, e event.Event) record {
 		if fp, ok := d.Input.Identity["token_fingerprint"].(string); ok {
 			r.Facts = append(r.Facts, fact{"token", fp})
 		}
+		r.trigger = requested(e, d)
 	case events.CredentialIssued:
 		c, err := events.DecodeIssuedCredential(e)
 		if err != nil {
@@ -166,6 +165,24 @@ func describe(seq int64, e event.Event) record {
 	return r
 }
 
+// requested is the trigger of a decision: the job request, as the
+// decision's input snapshot recorded it (the request itself, with its
+// token, is not in the audit trail).
+func requested(e event.Event, d events.JobDecision) *record {
+	f := d.Input.Request
+	t, j := f.Target, f.Job
+	r := &record{Time: d.Input.Time, Type: "job.requested", ID: d.RequestID, RequestID: d.RequestID, Class: "info",
+		Title: "Requested: " + j.Type + " on " + strings.Trim(t.Project+"/"+t.Region+"/"+t.Cluster, "/")}
+	r.Facts = appendIf(r.Facts, "main", j.MainPythonURI+j.MainClass+j.MainJarURI)
+	r.Facts = appendIf(r.Facts, "role asked for", f.Role)
+	r.Facts = appendIf(r.Facts, "justification", f.Justification)
+	r.Facts = appendIf(r.Facts, "max duration", f.MaxDuration)
+	if d.Principal != nil {
+		r.Facts = append(r.Facts, fact{"by", d.Principal.ID})
+	}
+	return r
+}
+
 func appendIf(fs []fact, label, value string) []fact {
 	if value == "" {
 		return fs
@@ -215,6 +232,9 @@ func requests(trail []record) []*request {
 			q = &request{ID: r.RequestID, Started: r.Time, Trace: r.Trace}
 			byID[r.RequestID] = q
 			order = append(order, q)
+		}
+		if r.trigger != nil && len(q.Records) == 0 {
+			q.Records = append(q.Records, *r.trigger)
 		}
 		q.Records = append(q.Records, r)
 		if r.Principal != "" && q.Principal == "" {

@@ -41,6 +41,7 @@ locals {
     "bigquery.googleapis.com",
     "storage.googleapis.com",
     "cloudkms.googleapis.com", # audit checkpoint signatures
+    "monitoring.googleapis.com", # alert policies (monitoring.tf)
   ]
 }
 

@@ -39,8 +39,9 @@ type Config struct {
 	SpanExporters []sdktrace.SpanExporter
 	SyncExport    bool // export each span as it ends (tests), not batched
 	Readers       []sdkmetric.Reader
-	// Sampler defaults to parent-based, always on: a trace the pipeline
-	// sampled is recorded, and so is every trace the broker starts.
+	// Sampler defaults to the SDK's: OTEL_TRACES_SAMPLER (and _ARG) when
+	// set, else parent-based always on (a trace the pipeline sampled is
+	// recorded, and so is every trace the broker starts).
 	Sampler sdktrace.Sampler
 }
 
@@ -90,11 +91,10 @@ func New(ctx context.Context, cfg Config) (*Telemetry, error) {
 		return nil, fmt.Errorf("resource.Merge: %w", err)
 	}
 	t := &Telemetry{on: true}
-	sampler := cfg.Sampler
-	if sampler == nil {
-		sampler = sdktrace.ParentBased(sdktrace.AlwaysSample())
+	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res)}
+	if cfg.Sampler != nil {
+		topts = append(topts, sdktrace.WithSampler(cfg.Sampler))
 	}
-	topts := []sdktrace.TracerProviderOption{sdktrace.WithResource(res), sdktrace.WithSampler(sampler)}
 	for _, e := range cfg.SpanExporters {
 		if cfg.SyncExport {
 			topts = append(topts, sdktrace.WithSyncer(e))

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"go.opentelemetry.io/otel/attribute"
@@ -69,10 +71,38 @@ func attrs(kv ...attribute.KeyValue) metric.MeasurementOption { return metric.Wi
 // Decision counts a decision and its duration. outcome is approved, denied
 // or error (a transient failure: the request is retried).
 func (t *Telemetry) Decision(ctx context.Context, outcome, reason, stage string, took time.Duration) {
+	if !t.on {
+		return
+	}
+	o, r, st := codeSet.value(outcome), codeSet.value(reason), codeSet.value(stage)
 	m := t.m
-	m.decisions.Add(ctx, 1, attrs(attribute.String("outcome", codeSet.value(outcome)),
-		attribute.String("reason", codeSet.value(reason)), attribute.String("stage", codeSet.value(stage))))
-	m.decisionDur.Record(ctx, took.Seconds(), attrs(attribute.String("outcome", codeSet.value(outcome))))
+	m.decisions.Add(ctx, 1, cached(o+"\x00"+r+"\x00"+st, func() []attribute.KeyValue {
+		return []attribute.KeyValue{attribute.String("outcome", o), attribute.String("reason", r), attribute.String("stage", st)}
+	}))
+	m.decisionDur.Record(ctx, took.Seconds(), cached(o, func() []attribute.KeyValue { return []attribute.KeyValue{attribute.String("outcome", o)} }))
+}
+
+// optionCache holds the measurement options of label tuples seen (on the
+// hot path, building an attribute set sorts and allocates). It is bounded
+// because the label values are; past maxCached it builds them anew.
+var (
+	optionCache sync.Map // string -> metric.MeasurementOption
+	cachedCount atomic.Int64
+)
+
+const maxCached = 4096
+
+func cached(key string, build func() []attribute.KeyValue) metric.MeasurementOption {
+	if o, ok := optionCache.Load(key); ok {
+		return o.(metric.MeasurementOption)
+	}
+	o := metric.WithAttributeSet(attribute.NewSet(build()...))
+	if cachedCount.Load() < maxCached {
+		if _, loaded := optionCache.LoadOrStore(key, o); !loaded {
+			cachedCount.Add(1)
+		}
+	}
+	return o
 }
 
 // VerificationFailed counts a token that failed verification.

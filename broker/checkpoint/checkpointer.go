@@ -13,6 +13,8 @@ import (
 	"github.com/dataproc-iis/iis/broker/signing"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
+
+	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
 // Config configures a Checkpointer.
@@ -98,6 +100,7 @@ func (c *Checkpointer) Final(ctx context.Context, timeout time.Duration) error {
 // with made == false when there was nothing new to vouch for or another
 // worker archived this head first.
 func (c *Checkpointer) Checkpoint(ctx context.Context) (cp events.Checkpoint, made bool, err error) {
+	defer func() { telemetry.Current().Checkpoint(ctx, made, err) }()
 	var (
 		last  store.Checkpoint
 		found bool

@@ -29,6 +29,7 @@ type instruments struct {
 	revocation  metric.Float64Histogram // iis_revocation_latency_seconds{trigger}
 	scim        metric.Int64Counter     // iis_scim_requests_total{method,status}
 	jwks        metric.Int64Counter     // iis_jwks_refreshes_total{issuer,result}
+	checkpoints metric.Int64Counter     // iis_audit_checkpoints_total{result}
 	meter       metric.Meter
 }
 
@@ -62,6 +63,7 @@ func newInstruments(m metric.Meter) (*instruments, error) {
 		revocation:  hist("iis.revocation.latency", "From the SCIM change to the last cancel of a leaver or mover cascade.", slow...),
 		scim:        counter("iis.scim.requests", "SCIM requests by method and HTTP status."),
 		jwks:        counter("iis.jwks.refreshes", "Fetches of a trusted issuer's key set, by issuer and result."),
+		checkpoints: counter("iis.audit.checkpoints", "Signed audit checkpoints: made, none (nothing new, or another worker's), error."),
 	}
 	return in, errors.Join(errs...)
 }
@@ -164,6 +166,18 @@ func (t *Telemetry) SCIMRequest(ctx context.Context, method string, status int) 
 // JWKSRefresh counts a key-set fetch: result is ok, error or rate_limited.
 func (t *Telemetry) JWKSRefresh(ctx context.Context, issuer, result string) {
 	t.m.jwks.Add(ctx, 1, attrs(attribute.String("issuer", issuerSet.value(issuer)), attribute.String("result", codeSet.value(result))))
+}
+
+// Checkpoint counts a checkpoint attempt.
+func (t *Telemetry) Checkpoint(ctx context.Context, made bool, err error) {
+	result := "none"
+	switch {
+	case err != nil:
+		result = "error"
+	case made:
+		result = "made"
+	}
+	t.m.checkpoints.Add(ctx, 1, attrs(attribute.String("result", result)))
 }
 
 // shortType is an event type as a code: its resource and verb, without

@@ -11,9 +11,9 @@ import (
 	"github.com/dataproc-iis/iis/broker/telemetry"
 )
 
-// observe ends the decision's span and counts it: approved or denied with
-// its decisive reason and stage, or error with the transient reason (the
-// request is retried).
+// observe ends the decision's span and counts it: approved, denied or
+// pending_approval with its decisive reason and stage, or error with the
+// transient reason (the request is retried).
 func observe(ctx context.Context, span trace.Span, start time.Time, out Outcome, err error) {
 	outcome, reason, stage := "denied", out.Reason(), out.Stage
 	switch {
@@ -21,6 +21,8 @@ func observe(ctx context.Context, span trace.Span, start time.Time, out Outcome,
 		outcome, reason, stage = "error", fault.ReasonOf(err), "error"
 	case out.Allowed():
 		outcome = "approved"
+	case out.Decision.Approval != nil:
+		outcome = "pending_approval" // settled later by approvers, not counted again
 	}
 	telemetry.Current().Decision(ctx, outcome, reason, stage, time.Since(start))
 	if span.IsRecording() {

@@ -131,8 +131,8 @@ func TestOneTracePerJobRequest(t *testing.T) {
 	id := pub.SpanContext().TraceID()
 
 	want := []string{
-		"publish job.requested",                                    // the pipeline
-		"process job.requested.v1",                                 // the worker
+		"publish job.requested",                                   // the pipeline
+		"process job.requested.v1",                                // the worker
 		"iis.decide", "iis.verify", "iis.directory", "iis.policy", // the decision
 		"iis.mint", "google.iam.credentials.v1.IAMCredentials/GenerateAccessToken",
 		"iis.submit", "google.cloud.dataproc.v1.BatchController/CreateBatch",

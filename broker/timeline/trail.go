@@ -29,9 +29,9 @@ type record struct {
 	Actions   []events.RevokeAction
 
 	trigger   *record // job.approved/denied: the request it decided
-	Principal string // who the event is about
-	Trigger   string // access.revoked: what started the cascade
-	LatencyMS int64  // access.revoked: SCIM change to last cancel
+	Principal string  // who the event is about
+	Trigger   string  // access.revoked: what started the cascade
+	LatencyMS int64   // access.revoked: SCIM change to last cancel
 	outcome   string
 	state     string
 	revoked   *events.Revocation

@@ -36,7 +36,7 @@ func TestDevJoinCommand(t *testing.T) {
 	if code := run(ctx, []string{"token", "-issuer", issuer, "-as", "alice@example.com"}, &tok, &syncBuffer{}); code != 0 {
 		t.Fatal("iis token failed")
 	}
-	wait := tailN(t, addr, 3)
+	wait := tailN(t, addr, 5) // approved, credential, submitted, RUNNING, SUCCEEDED: in any order
 	var out, errOut syncBuffer
 	data := `{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}`
 	if code := run(ctx, []string{"publish", "-pubsub-emulator", addr, "-type", "job.requested", "-token", strings.TrimSpace(tok.String()), "-data", data}, &out, &errOut); code != 0 {

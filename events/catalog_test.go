@@ -37,8 +37,8 @@ func TestCatalog(t *testing.T) {
 			t.Errorf("Known(%s) = false", s.Type)
 		}
 	}
-	if len(Catalog()) != 24 {
-		t.Errorf("len(Catalog()) = %d, want 24", len(Catalog()))
+	if len(Catalog()) != 37 {
+		t.Errorf("len(Catalog()) = %d, want 37", len(Catalog()))
 	}
 	names, _ := fs.Glob(schemas.FS(), "*.json")
 	for _, n := range names {

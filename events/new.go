@@ -41,7 +41,8 @@ func WithTraceparent(tp string) Option { return func(o *options) { o.traceparent
 // WithCause links the event to the event that caused it: causationid is
 // parent's id, requestid is the id of the original request, and traceparent
 // is copied from parent. The original request is parent itself for a
-// job.requested, the request named in the data for a job.cancel_requested,
+// job.requested, cluster.requested or access.requested, the request named
+// in the data for a job.cancel_requested, cluster.delete_requested,
 // approval.granted or approval.rejected, and parent's requestid for any
 // other event. Later options override.
 func WithCause(parent event.Event) Option {
@@ -75,9 +76,9 @@ func WithCauseIn(parent event.Event, causeID string) Option {
 
 func originalRequest(parent event.Event) string {
 	switch parent.Type() {
-	case JobRequested:
+	case JobRequested, ClusterRequested, AccessRequested:
 		return parent.ID()
-	case JobCancelRequested, ApprovalGranted, ApprovalRejected:
+	case JobCancelRequested, ClusterDeleteRequested, ApprovalGranted, ApprovalRejected:
 		var c struct {
 			RequestID string `json:"request_id"`
 		}

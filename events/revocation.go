@@ -12,6 +12,8 @@ const (
 	// still waiting for approvers stops counting (a leaver, or a mover no
 	// longer in an approving group).
 	ActionWithdrawApproval = "withdraw_approval"
+	ActionDeleteCluster = "delete_cluster" // a cluster the principal owns was deleted
+	ActionRemoveBinding = "remove_binding" // a conditional IAM binding of the principal's was removed
 )
 
 // Revocation action outcomes (RevokeAction.Outcome).
@@ -45,10 +47,10 @@ type Trigger struct {
 // cancel took effect), and skipped with a terminal State means the job had
 // already ended and nothing was cancelled.
 type RevokeAction struct {
-	Kind     string `json:"kind"`             // deny_request | cancel_job | revoke_grant | recheck_grant | withdraw_approval
+	Kind     string `json:"kind"`             // deny_request | cancel_job | revoke_grant | recheck_grant | withdraw_approval | delete_cluster | remove_binding
 	Resource string `json:"resource"`         // what it acted on (Dataproc resource, grant or request id)
 	Outcome  string `json:"outcome"`          // succeeded | failed | skipped
-	State    string `json:"state,omitempty"`  // cancel_job: the workload's state when the cancel was made
+	State    string `json:"state,omitempty"`  // cancel_job, delete_cluster: the workload's or cluster's state when the call was made
 	Detail   string `json:"detail,omitempty"` // what happened, in words
 	Error    string `json:"error,omitempty"`  // required when Outcome is failed; no secrets
 }

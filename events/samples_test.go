@@ -93,7 +93,7 @@ func sampleUser(active bool) User {
 }
 
 func samples() []sample {
-	return []sample{
+	return append([]sample{
 		row(JobRequested, sampleJobRequest(), NewJobRequested, DecodeJobRequest),
 		row(JobApproved, sampleDecision(OutcomeApproved), NewJobApproved, DecodeJobDecision),
 		row(JobDenied, sampleDecision(OutcomeDenied), NewJobDenied, DecodeJobDecision),
@@ -171,5 +171,5 @@ func samples() []sample {
 			Previous:  &CheckpointRef{Seq: 77, Hash: strings.Repeat("cd", 32)},
 			KeyID:     "projects/p/locations/l/keyRings/r/cryptoKeys/k/cryptoKeyVersions/1",
 			Algorithm: "EC_SIGN_P256_SHA256", Signature: "MEUCIQ=="}, NewAuditCheckpointed, DecodeCheckpoint),
-	}
+	}, clusterSamples()...)
 }

@@ -46,6 +46,36 @@ const (
 	AuditCheckpointed = Prefix + ".audit.checkpointed.v1"
 )
 
+// Cluster and access event types.
+const (
+	// ClusterRequested: a principal asks for a cluster from a template (data: ClusterRequest).
+	ClusterRequested = Prefix + ".cluster.requested.v1"
+	// ClusterApproved: the policy approved a cluster request (data: ClusterDecision).
+	ClusterApproved = Prefix + ".cluster.approved.v1"
+	// ClusterDenied: the broker refused a cluster request (data: ClusterDecision).
+	ClusterDenied = Prefix + ".cluster.denied.v1"
+	// ClusterCreated: Dataproc accepted the cluster's creation (data: ClusterCreation).
+	ClusterCreated = Prefix + ".cluster.created.v1"
+	// ClusterStateChanged: a cluster the broker created changed state (data: ClusterStateChange).
+	ClusterStateChanged = Prefix + ".cluster.state_changed.v1"
+	// ClusterDeleteRequested: someone asks to delete a cluster (data: ClusterDeleteRequest).
+	ClusterDeleteRequested = Prefix + ".cluster.delete_requested.v1"
+	// ClusterDeleted: a cluster the broker created is gone (data: ClusterDeletion).
+	ClusterDeleted = Prefix + ".cluster.deleted.v1"
+	// AccessRequested: a principal asks to view a cluster's logs or UIs for a while (data: AccessRequest).
+	AccessRequested = Prefix + ".access.requested.v1"
+	// AccessApproved: the policy approved an access request (data: AccessDecision).
+	AccessApproved = Prefix + ".access.approved.v1"
+	// AccessDenied: the broker refused an access request (data: AccessDecision).
+	AccessDenied = Prefix + ".access.denied.v1"
+	// AccessGranted: the conditional IAM binding is on the cluster (data: AccessGrant).
+	AccessGranted = Prefix + ".access.granted.v1"
+	// AccessExpired: a binding's time was up and it was removed (data: AccessExpiry).
+	AccessExpired = Prefix + ".access.expired.v1"
+	// AccessDriftFound: the reconciler found IAM bindings out of step with the grants (data: AccessDrift).
+	AccessDriftFound = Prefix + ".access.drift_found.v1"
+)
+
 // CloudEvents extension attributes. Their values are strings; in Pub/Sub
 // binary mode they travel as the attributes "ce-<name>".
 const (

@@ -68,7 +68,9 @@ func NewAccessDriftFound(source string, d AccessDrift, opts ...Option) (event.Ev
 }
 
 // DecodeClusterRequest returns the data of a cluster.requested event.
-func DecodeClusterRequest(e event.Event) (ClusterRequest, error) { return decodeData[ClusterRequest](e) }
+func DecodeClusterRequest(e event.Event) (ClusterRequest, error) {
+	return decodeData[ClusterRequest](e)
+}
 
 // DecodeClusterDecision returns the data of a cluster.approved or cluster.denied event.
 func DecodeClusterDecision(e event.Event) (ClusterDecision, error) {

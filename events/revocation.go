@@ -12,8 +12,8 @@ const (
 	// still waiting for approvers stops counting (a leaver, or a mover no
 	// longer in an approving group).
 	ActionWithdrawApproval = "withdraw_approval"
-	ActionDeleteCluster = "delete_cluster" // a cluster the principal owns was deleted
-	ActionRemoveBinding = "remove_binding" // a conditional IAM binding of the principal's was removed
+	ActionDeleteCluster    = "delete_cluster" // a cluster the principal owns was deleted
+	ActionRemoveBinding    = "remove_binding" // a conditional IAM binding of the principal's was removed
 )
 
 // Revocation action outcomes (RevokeAction.Outcome).

@@ -179,6 +179,8 @@ func (l *errorList) role(name string, k, v *yaml.Node, index int) *role {
 			r.mayCancelOthers = l.boolean(v, what)
 		case "may_read_audit":
 			r.mayReadAudit = l.boolean(v, what)
+		case "clusters":
+			r.clusters = l.clusters(v, what)
 		default:
 			return false
 		}

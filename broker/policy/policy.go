@@ -58,6 +58,7 @@ type role struct {
 	approval        *approvalRule // the role's own approval rule, or nil
 	mayCancelOthers bool
 	mayReadAudit    bool // audit_read.go
+	clusters        *clusterRules // nil: the role creates no clusters
 }
 
 // targetRule is one allowed target of a role.

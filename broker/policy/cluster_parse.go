@@ -1,0 +1,369 @@
+package policy
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+var (
+	templateName   = regexp.MustCompile(`^[a-z][a-z0-9_-]{0,62}$`)
+	kmsKeyName     = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
+	iamRoleName    = regexp.MustCompile(`^(roles/|projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/roles/|organizations/[0-9]{1,20}/roles/)[A-Za-z0-9_.]{1,128}$`)
+	componentName  = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+	networkTagName = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+	views          = []string{"logs", "ui"}
+	settings       = []string{SettingAllowed, SettingRequired, SettingForbidden}
+)
+
+// clusters parses a role's clusters section. Every template must lie
+// within the caps: a policy whose own templates break its caps is refused.
+func (l *errorList) clusters(n *yaml.Node, what string) *clusterRules {
+	cr := &clusterRules{templates: map[string]*clusterTemplate{}, maxClusters: 1, access: map[string]accessView{}}
+	var templates, capsNode *yaml.Node
+	l.fields(n, what, func(key string, _, v *yaml.Node) bool {
+		w := what + ": " + key
+		switch key {
+		case "templates":
+			templates = v
+		case "caps":
+			capsNode = v
+		case "max_clusters":
+			cr.maxClusters = l.count(v, w, 1, 1000)
+		case "access":
+			l.access(v, w, cr)
+		case "condition":
+			cr.cond = l.clusterCondition(v, w)
+		default:
+			return false
+		}
+		return true
+	})
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	if capsNode == nil {
+		l.at(n, "%s: caps are required (the bounds of every cluster the role may create)", what)
+	} else {
+		cr.caps = l.caps(capsNode, what+": caps")
+	}
+	if templates == nil {
+		l.at(n, "%s: templates are required", what)
+	} else {
+		l.fields(templates, what+": templates", func(name string, k, v *yaml.Node) bool {
+			w := fmt.Sprintf("%s: templates: %s", what, name)
+			if !templateName.MatchString(name) {
+				l.at(k, "%s: template names are a lower-case letter then up to 62 of [a-z0-9_-]", w)
+				return true
+			}
+			t := &clusterTemplate{name: name, line: k.Line, spec: l.template(v, w)}
+			t.spec.Template = name
+			cr.templates[name] = t
+			cr.names = append(cr.names, name)
+			return true
+		})
+		l.notEmptyMap(templates, what+": templates")
+	}
+	if capsNode != nil {
+		for _, name := range cr.names {
+			t := cr.templates[name]
+			s := t.spec.clone()
+			s.IdleDeleteTTL = max(s.IdleDeleteTTL, MinClusterTTL) // a template may leave the TTLs to the request
+			s.AutoDeleteTTL = max(s.AutoDeleteTTL, MinClusterTTL)
+			cr.caps.check(&s, func(_, field, cap, msg string) bool {
+				l.atLine(t.line, "%s: templates: %s: %s (%s; %s)", what, name, msg, strings.TrimPrefix(field, "config."), cap)
+				return false
+			})
+		}
+	}
+	return cr
+}
+
+// template parses one cluster template.
+func (l *errorList) template(n *yaml.Node, what string) ClusterSpec {
+	s := ClusterSpec{Master: NodeSpec{Count: 1}, InternalIPOnly: true}
+	var project, region bool
+	l.fields(n, what, func(key string, _, v *yaml.Node) bool {
+		w := what + ": " + key
+		switch key {
+		case "description":
+			l.str(v, w)
+		case "project":
+			s.Project, project = strings.ToLower(l.str(v, w)), true
+		case "region":
+			s.Region, region = strings.ToLower(l.str(v, w)), true
+		case "master":
+			s.Master = l.nodes(v, w, 1)
+		case "workers":
+			s.Workers = l.nodes(v, w, 2)
+		case "secondary_workers":
+			s.SecondaryWorkers = l.nodes(v, w, 0)
+		case "image_version":
+			s.ImageVersion = l.str(v, w)
+		case "idle_delete_ttl":
+			s.IdleDeleteTTL = l.duration(v, w, MaxClusterTTL)
+		case "auto_delete_ttl":
+			s.AutoDeleteTTL = l.duration(v, w, MaxClusterTTL)
+		case "internal_ip_only":
+			s.InternalIPOnly = l.boolean(v, w)
+		case "kms_key":
+			if s.KMSKey = l.str(v, w); s.KMSKey != "" && !kmsKeyName.MatchString(s.KMSKey) {
+				l.at(v, "%s: %q is not a Cloud KMS key name (projects/P/locations/L/keyRings/R/cryptoKeys/K)", w, s.KMSKey)
+			}
+		case "network_tags":
+			s.NetworkTags = l.pattern(v, w, networkTagName, "a network tag")
+		case "component_gateway":
+			s.ComponentGateway = l.boolean(v, w)
+		case "personal_auth":
+			s.PersonalAuth = l.boolean(v, w)
+		case "optional_components":
+			s.OptionalComponents = l.pattern(v, w, componentName, "an optional component (JUPYTER, ZEPPELIN, ...)")
+		case "properties":
+			s.Properties = l.stringMap(v, w)
+		default:
+			return false
+		}
+		return true
+	})
+	if n.Kind == yaml.MappingNode && (!project || !region) {
+		l.at(n, "%s: project and region are required", what)
+	}
+	if s.ImageVersion == "" && n.Kind == yaml.MappingNode {
+		l.at(n, "%s: image_version is required", what)
+	}
+	return s
+}
+
+// nodes parses a group of VMs: count and machine type, and accelerators.
+func (l *errorList) nodes(n *yaml.Node, what string, count int) NodeSpec {
+	g := NodeSpec{Count: count}
+	l.fields(n, what, func(key string, _, v *yaml.Node) bool {
+		w := what + ": " + key
+		switch key {
+		case "count":
+			g.Count = l.count(v, w, 0, 10000)
+		case "machine_type":
+			g.MachineType = l.str(v, w)
+		case "accelerators":
+			if !l.kind(v, yaml.SequenceNode, w, "a list") {
+				return true
+			}
+			for i, a := range v.Content {
+				var acc AcceleratorSpec
+				l.fields(a, fmt.Sprintf("%s[%d]", w, i), func(key string, _, v *yaml.Node) bool {
+					switch key {
+					case "type":
+						acc.Type = l.str(v, w+": type")
+					case "count":
+						acc.Count = l.count(v, w+": count", 1, 16)
+					default:
+						return false
+					}
+					return true
+				})
+				g.Accelerators = append(g.Accelerators, acc)
+			}
+		default:
+			return false
+		}
+		return true
+	})
+	if n.Kind == yaml.MappingNode && g.MachineType == "" && g.Count > 0 {
+		l.at(n, "%s: machine_type is required", what)
+	}
+	return g
+}
+
+// caps parses the caps of a clusters section. projects, regions,
+// machine_types, image_versions, max_workers and both TTL maxima are
+// required; everything else defaults to the strictest setting.
+func (l *errorList) caps(n *yaml.Node, what string) clusterCaps {
+	c := clusterCaps{internalIPOnly: true, personalAuth: SettingAllowed, gateway: SettingForbidden, accelerators: map[string]int{}}
+	var seen []string
+	l.fields(n, what, func(key string, _, v *yaml.Node) bool {
+		w := what + ": " + key
+		seen = append(seen, key)
+		switch key {
+		case "projects":
+			c.projects = l.globs(v, w)
+		case "regions":
+			c.regions = l.globs(v, w)
+		case "machine_types":
+			c.machineTypes = l.globs(v, w)
+		case "image_versions":
+			c.images = l.globs(v, w)
+		case "network_tags":
+			c.tags = l.globs(v, w)
+		case "properties":
+			c.properties = l.globs(v, w)
+			for i, g := range c.properties {
+				if reservedProperty(strings.TrimSuffix(g.src, "*")) {
+					l.at(v.Content[i], "%s: %q is set by the broker and cannot be allowed", w, g.src)
+				}
+			}
+		case "max_workers":
+			c.maxWorkers = l.count(v, w, 0, 10000)
+		case "max_secondary_workers":
+			c.maxSecondary = l.count(v, w, 0, 10000)
+		case "accelerators":
+			l.fields(v, w, func(typ string, _, v *yaml.Node) bool {
+				c.accelerators[strings.ToLower(typ)] = l.count(v, w+": "+typ, 1, 16)
+				return true
+			})
+		case "max_idle_delete_ttl":
+			c.maxIdle = l.ttl(v, w)
+		case "max_auto_delete_ttl":
+			c.maxAuto = l.ttl(v, w)
+		case "internal_ip_only":
+			c.internalIPOnly = l.boolean(v, w)
+		case "kms_key":
+			if c.kmsKey = l.str(v, w); c.kmsKey != "" && !kmsKeyName.MatchString(c.kmsKey) {
+				l.at(v, "%s: %q is not a Cloud KMS key name (projects/P/locations/L/keyRings/R/cryptoKeys/K)", w, c.kmsKey)
+			}
+		case "personal_auth":
+			c.personalAuth = l.enum(v, w, settings)
+		case "component_gateway":
+			c.gateway = l.enum(v, w, settings)
+		case "optional_components":
+			c.components = l.pattern(v, w, componentName, "an optional component (JUPYTER, ZEPPELIN, ...)")
+		default:
+			return false
+		}
+		return true
+	})
+	if n.Kind == yaml.MappingNode {
+		for _, req := range []string{"projects", "regions", "machine_types", "image_versions", "max_workers", "max_idle_delete_ttl", "max_auto_delete_ttl"} {
+			if !slices.Contains(seen, req) {
+				l.at(n, "%s: %s is required", what, req)
+			}
+		}
+	}
+	return c
+}
+
+// access parses the views a role's holders may ask for.
+func (l *errorList) access(n *yaml.Node, what string, cr *clusterRules) {
+	l.fields(n, what, func(key string, _, v *yaml.Node) bool {
+		w := what + ": " + key
+		if key == "others" {
+			cr.viewOthers = l.boolean(v, w)
+			return true
+		}
+		if !slices.Contains(views, key) {
+			return false
+		}
+		av := accessView{}
+		l.fields(v, w, func(k string, _, v *yaml.Node) bool {
+			switch k {
+			case "iam_role":
+				if av.iamRole = l.str(v, w+": iam_role"); av.iamRole != "" && !iamRoleName.MatchString(av.iamRole) {
+					l.at(v, "%s: iam_role: %q is not an IAM role (roles/..., projects/P/roles/..., organizations/O/roles/...)", w, av.iamRole)
+				}
+			case "max_duration":
+				av.maxDuration = l.duration(v, w+": max_duration", 7*24*time.Hour)
+			default:
+				return false
+			}
+			return true
+		})
+		if v.Kind == yaml.MappingNode && (av.iamRole == "" || av.maxDuration == 0) {
+			l.at(v, "%s: iam_role and max_duration are required", w)
+		}
+		cr.access[key] = av
+		return true
+	})
+}
+
+func (l *errorList) clusterCondition(n *yaml.Node, what string) *condition {
+	src := l.str(n, what)
+	if src == "" {
+		return nil
+	}
+	c, err := compileClusterCondition(src)
+	if err != nil {
+		l.at(n, "%s: %v", what, strings.ReplaceAll(err.Error(), "\n", "\n\t"))
+		return nil
+	}
+	return c
+}
+
+// count reads an integer within [lo, hi].
+func (l *errorList) count(n *yaml.Node, what string, lo, hi int) int {
+	if !l.kind(n, yaml.ScalarNode, what, "a number") {
+		return 0
+	}
+	v, err := strconv.Atoi(n.Value)
+	if n.ShortTag() != "!!int" || err != nil {
+		l.at(n, "%s: expected a whole number, got %q", what, n.Value)
+		return 0
+	}
+	if v < lo || v > hi {
+		l.at(n, "%s: %d is outside %d..%d", what, v, lo, hi)
+		return 0
+	}
+	return v
+}
+
+// ttl reads a lifecycle TTL cap within Dataproc's bounds.
+func (l *errorList) ttl(n *yaml.Node, what string) time.Duration {
+	d := l.duration(n, what, MaxClusterTTL)
+	if d != 0 && d < MinClusterTTL {
+		l.at(n, "%s: %s is below Dataproc's minimum of %s", what, d, MinClusterTTL)
+	}
+	return d
+}
+
+func (l *errorList) globs(n *yaml.Node, what string) []glob {
+	var out []glob
+	for i, s := range l.strList(n, what) {
+		g, err := compileGlob(s)
+		if err != nil {
+			l.at(n.Content[i], "%s: %v", what, err)
+			continue
+		}
+		out = append(out, g)
+	}
+	l.notEmpty(n, what)
+	return out
+}
+
+// pattern reads a list of strings that each match re.
+func (l *errorList) pattern(n *yaml.Node, what string, re *regexp.Regexp, want string) []string {
+	list := l.strList(n, what)
+	for i, s := range list {
+		if !re.MatchString(s) {
+			l.at(n.Content[i], "%s: %q is not %s", what, s, want)
+		}
+	}
+	return list
+}
+
+// enum reads one string of allowed.
+func (l *errorList) enum(n *yaml.Node, what string, allowed []string) string {
+	s := l.str(n, what)
+	if s != "" && !slices.Contains(allowed, s) {
+		l.at(n, "%s: unknown value %q (allowed: %s)", what, s, strings.Join(allowed, ", "))
+	}
+	return s
+}
+
+// stringMap reads a mapping of strings to strings.
+func (l *errorList) stringMap(n *yaml.Node, what string) map[string]string {
+	out := map[string]string{}
+	l.fields(n, what, func(key string, _, v *yaml.Node) bool {
+		out[key] = l.str(v, what+": "+key)
+		return true
+	})
+	return out
+}
+
+func (l *errorList) notEmptyMap(n *yaml.Node, what string) {
+	if n.Kind == yaml.MappingNode && len(n.Content) == 0 {
+		l.at(n, "%s: must not be empty", what)
+	}
+}

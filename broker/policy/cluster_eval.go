@@ -18,11 +18,15 @@ import (
 // max_clusters, and the role's checks that apply (principal types,
 // justification, the role's condition with an empty request.job, the
 // clusters condition) pass. Deny by default; roles are tried in file order.
-func (p *Policy) EvaluateCluster(req ClusterRequest) ClusterDecision { return p.evaluateCluster(req, false) }
+func (p *Policy) EvaluateCluster(req ClusterRequest) ClusterDecision {
+	return p.evaluateCluster(req, false)
+}
 
 // ExplainCluster is EvaluateCluster reporting every failed check of every
 // role tried (for `iis policy explain`). It reaches the same decision.
-func (p *Policy) ExplainCluster(req ClusterRequest) ClusterDecision { return p.evaluateCluster(req, true) }
+func (p *Policy) ExplainCluster(req ClusterRequest) ClusterDecision {
+	return p.evaluateCluster(req, true)
+}
 
 func (p *Policy) evaluateCluster(req ClusterRequest, explain bool) ClusterDecision {
 	if req.Time.IsZero() {

@@ -236,7 +236,11 @@ func TestEvaluateAccess(t *testing.T) {
 		code string
 	}{
 		{"too long", req(scientist, "logs", 3*time.Hour, ""), CodeAccessDuration},
-		{"someone else's cluster", func() AccessRequest { r := req(scientist, "logs", time.Minute, ""); r.Owner = "bob@example.com"; return r }(), CodeAccessOwner},
+		{"someone else's cluster", func() AccessRequest {
+			r := req(scientist, "logs", time.Minute, "")
+			r.Owner = "bob@example.com"
+			return r
+		}(), CodeAccessOwner},
 		{"outside the caps", func() AccessRequest { r := req(scientist, "logs", time.Minute, ""); r.Region = "us-east1"; return r }(), CodeAccessLocation},
 		{"view not granted", req(support, "ui", time.Minute, "INC-1"), CodeAccessView},
 		{"support without justification", req(support, "logs", time.Minute, ""), CodeJustification},

@@ -32,6 +32,7 @@ type Store interface {
 	Outbox
 	JobClaims
 	Gauges
+	ClusterClaims
 
 	// Close releases the database; call it once every transaction has ended.
 	Close() error
@@ -51,6 +52,8 @@ type Tx interface {
 	Logins
 	Checkpoints
 	Approvals
+	Clusters
+	Bindings
 }
 
 // Processed deduplicates deliveries.

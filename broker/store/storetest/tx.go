@@ -32,7 +32,14 @@ func writeEverything(ctx context.Context, tx store.Tx) error {
 	if err := tx.PutJob(ctx, job("r", "p", time.Now())); err != nil {
 		return err
 	}
-	return tx.PutGrant(ctx, store.Grant{ID: "g", Principal: "p", ExpiresAt: time.Now().Add(time.Hour)})
+	if err := tx.PutGrant(ctx, store.Grant{ID: "g", Principal: "p", ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+		return err
+	}
+	if err := tx.PutCluster(ctx, cluster("r", "p", time.Now())); err != nil {
+		return err
+	}
+	return tx.PutBinding(ctx, store.Binding{ID: "iis-b", RequestID: "b", Principal: "p", Member: "user:p@example.com",
+		IAMRole: "roles/dataproc.viewer", ExpiresAt: time.Now().Add(time.Hour), State: store.BindingPending})
 }
 
 // wantEmpty checks that nothing writeEverything writes is there.
@@ -62,6 +69,12 @@ func wantEmpty(t *testing.T, s store.Store) {
 		}
 		if _, err := tx.GetGrant(ctx, "g"); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("GetGrant = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.GetCluster(ctx, "r"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetCluster = %v, want ErrNotFound", err)
+		}
+		if _, err := tx.GetBinding(ctx, "iis-b"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("GetBinding = %v, want ErrNotFound", err)
 		}
 		return nil
 	})

@@ -1,7 +1,17 @@
 // Package dataprocserver is an in-process Dataproc API for local development
-// and tests: google.cloud.dataproc.v1.JobController, BatchController and
-// google.longrunning.Operations on one TCP port, reached by Google's own client
+// and tests: google.cloud.dataproc.v1.JobController, BatchController,
+// ClusterController, google.longrunning.Operations and google.iam.v1.IAMPolicy
+// (clusters' IAM policies) on one TCP port, reached by Google's own client
 // (cloud.google.com/go/dataproc/v2/apiv1) through option.WithEndpoint.
+//
+// Clusters follow CREATING, RUNNING (or ERROR), DELETING and gone on the
+// server's clock, are deleted at their lifecycle TTLs (idle_delete_ttl counts
+// from the last job's end; auto_delete_ttl or auto_delete_time), refuse a
+// delete while CREATING as Dataproc does, answer a repeated request_id with
+// the first operation, and count against a quota of live clusters. Their IAM
+// policies carry etags: a SetIamPolicy with a stale etag is Aborted, so that
+// a read-modify-write loses no concurrent writer's binding. Jobs run on a
+// configured cluster or on a created one that is RUNNING.
 //
 // It keeps what the broker relies on from the real service: request_id
 // idempotency for SubmitJob and CreateBatch, batch_id uniqueness, the formats

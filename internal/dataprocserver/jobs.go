@@ -62,9 +62,9 @@ func (s *Server) submit(ctx context.Context, req *dataprocpb.SubmitJobRequest) (
 	if cluster == "" {
 		return nil, invalid("placement.cluster_name is required.")
 	}
-	runsAs, ok := s.clusters[cluster]
-	if !ok {
-		return nil, status.Errorf(codes.NotFound, "Cluster projects/%s/regions/%s/clusters/%s not found.", project, region, cluster)
+	runsAs, err := s.clusterRunsAs(project, region, cluster)
+	if err != nil {
+		return nil, err
 	}
 	if err := s.authorize(ctx, "dataproc.jobs.create", runsAs); err != nil {
 		return nil, err
@@ -103,6 +103,28 @@ func (s *Server) submit(ctx context.Context, req *dataprocpb.SubmitJobRequest) (
 	}
 	s.state.counts.JobsCreated++
 	return rec, nil
+}
+
+// clusterRunsAs is the VMs' service account of a cluster jobs may run on:
+// a configured one, or one created through CreateCluster that is RUNNING.
+func (s *Server) clusterRunsAs(project, region, cluster string) (string, error) {
+	if sa, ok := s.clusters[cluster]; ok {
+		return sa, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.state.clusters[clusterName(project, region, cluster)]
+	if !ok {
+		return "", status.Errorf(codes.NotFound, "Cluster projects/%s/regions/%s/clusters/%s not found.", project, region, cluster)
+	}
+	switch cur := s.clusterNow(rec); cur.phase {
+	case clusterGone:
+		return "", status.Errorf(codes.NotFound, "Cluster projects/%s/regions/%s/clusters/%s not found.", project, region, cluster)
+	case clusterRunning:
+		return rec.runsAs, nil
+	default:
+		return "", status.Errorf(codes.FailedPrecondition, "Cluster %s is in state %s: jobs run on RUNNING clusters only.", cluster, clusterStates[cur.phase])
+	}
 }
 
 // GetJob implements JobController.

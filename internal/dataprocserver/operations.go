@@ -38,6 +38,9 @@ func (s *Server) CancelOperation(ctx context.Context, req *longrunningpb.CancelO
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.state.counts.CancelOperation++
+	if rec.cluster != nil {
+		return nil, status.Errorf(codes.FailedPrecondition, "Cluster operations cannot be cancelled here; delete the cluster instead.")
+	}
 	r, kind := s.runOf(rec)
 	if r == nil {
 		return nil, status.Errorf(codes.NotFound, "Not found: Operation %s", req.GetName())
@@ -136,6 +139,9 @@ func (s *Server) runOf(rec opRec) (*run, string) {
 
 // runsAs is the service account of the workload an operation tracks. s.mu must be held.
 func (s *Server) runsAs(rec opRec) string {
+	if rec.cluster != nil {
+		return rec.cluster.runsAs
+	}
 	if b, ok := s.state.batches[rec.batch]; ok {
 		return b.runsAs
 	}
@@ -147,6 +153,13 @@ func (s *Server) runsAs(rec opRec) string {
 
 // renderOp builds the operation at the current time. s.mu must be held.
 func (s *Server) renderOp(rec opRec) (*longrunningpb.Operation, error) {
+	if c := rec.cluster; c != nil {
+		name := c.createOp
+		if rec.deletion {
+			name = c.deleteOp
+		}
+		return s.renderClusterOp(c, name)
+	}
 	if rec.batch != "" {
 		b, ok := s.state.batches[rec.batch]
 		if !ok {

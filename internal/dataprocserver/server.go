@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"cloud.google.com/go/dataproc/v2/apiv1/dataprocpb"
+	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"google.golang.org/grpc"
 )
@@ -49,6 +50,17 @@ type Config struct {
 	// Interceptors run before authentication, outermost first; tests use
 	// them to inject faults.
 	Interceptors []grpc.UnaryServerInterceptor
+	// ClusterTiming is how long clusters take to create and delete; zero
+	// means DefaultClusterTiming.
+	ClusterTiming ClusterTiming
+	// ClusterQuota caps the live clusters per project and region (0: no cap).
+	ClusterQuota int
+	// ClusterFailure, when set, is asked once per new cluster; a non-empty
+	// answer makes it end up in ERROR with that message.
+	ClusterFailure func(Workload) string
+	// IgnoreLifecycle turns off the enforcement of clusters' idle and
+	// auto-delete TTLs (tests of a broker that must delete them itself).
+	IgnoreLifecycle bool
 }
 
 // Validate reports a configuration the server cannot run with.
@@ -73,13 +85,20 @@ type Counts struct {
 	CancelOperation int
 	JobsCreated     int
 	BatchesCreated  int
+	CreateCluster   int
+	DeleteCluster   int
+	ClustersCreated int
+	SetIamPolicy    int
+	IamConflicts    int // SetIamPolicy calls refused for a stale etag
 }
 
-// Server serves the Dataproc and Operations APIs on a TCP address.
+// Server serves the Dataproc, Operations and IAM policy APIs on a TCP address.
 type Server struct {
 	dataprocpb.UnimplementedJobControllerServer
 	dataprocpb.UnimplementedBatchControllerServer
+	dataprocpb.UnimplementedClusterControllerServer
 	longrunningpb.UnimplementedOperationsServer
+	iampb.UnimplementedIAMPolicyServer
 
 	tokens   Tokens
 	clusters map[string]string
@@ -88,6 +107,11 @@ type Server struct {
 	timing   Timing
 	failure  func(Workload) string
 	clock    Clock
+
+	clusterTiming   ClusterTiming
+	clusterQuota    int
+	clusterFailure  func(Workload) string
+	ignoreLifecycle bool
 
 	mu    sync.Mutex
 	state state
@@ -113,6 +137,12 @@ func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
 		failure:  cfg.Failure,
 		clock:    cfg.Clock,
 		state:    newState(),
+
+		clusterTiming: cfg.ClusterTiming, clusterQuota: cfg.ClusterQuota,
+		clusterFailure: cfg.ClusterFailure, ignoreLifecycle: cfg.IgnoreLifecycle,
+	}
+	if s.clusterTiming == (ClusterTiming{}) {
+		s.clusterTiming = DefaultClusterTiming
 	}
 	for _, a := range cfg.Admins {
 		s.admins[a] = true
@@ -132,7 +162,9 @@ func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
 	s.grpc = grpc.NewServer(grpc.ChainUnaryInterceptor(chain...))
 	dataprocpb.RegisterJobControllerServer(s.grpc, s)
 	dataprocpb.RegisterBatchControllerServer(s.grpc, s)
+	dataprocpb.RegisterClusterControllerServer(s.grpc, s)
 	longrunningpb.RegisterOperationsServer(s.grpc, s)
+	iampb.RegisterIAMPolicyServer(s.grpc, s)
 	go func() {
 		// Serve returns when the server stops; there is no one to report to.
 		_ = s.grpc.Serve(lis)
@@ -160,8 +192,8 @@ func (s *Server) Counts() Counts {
 	return s.state.counts
 }
 
-// CreatedFor returns how many jobs and batches were created with requestID
-// (in any project and region): an idempotent client keeps it at one.
+// CreatedFor returns how many jobs, batches and clusters were created with
+// requestID (in any project and region): an idempotent client keeps it at one.
 func (s *Server) CreatedFor(requestID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

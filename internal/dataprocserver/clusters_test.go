@@ -164,7 +164,10 @@ func TestClusterTTLs(t *testing.T) {
 }
 
 func TestClusterLifecycleIgnored(t *testing.T) {
-	e := newEnv(t, func(c *Config) { c.IgnoreLifecycle = true; c.ClusterTiming = ClusterTiming{Create: time.Minute, Delete: time.Minute} })
+	e := newEnv(t, func(c *Config) {
+		c.IgnoreLifecycle = true
+		c.ClusterTiming = ClusterTiming{Create: time.Minute, Delete: time.Minute}
+	})
 	c := clusterClient(t, e)
 	e.create(t, c, testCluster("kept", 10*time.Minute, 20*time.Minute), "", e.as(t, vmSA))
 	e.clock.Advance(time.Hour)

@@ -9,6 +9,7 @@ import (
 
 	dataprocapi "cloud.google.com/go/dataproc/v2/apiv1"
 	"cloud.google.com/go/dataproc/v2/apiv1/dataprocpb"
+	"cloud.google.com/go/iam/apiv1/iampb"
 	"cloud.google.com/go/longrunning/autogen/longrunningpb"
 	"github.com/dataproc-iis/iis/broker/fault"
 	"github.com/dataproc-iis/iis/broker/telemetry"
@@ -32,6 +33,17 @@ type BatchController interface {
 	CancelOperation(ctx context.Context, req *longrunningpb.CancelOperationRequest, opts ...gax.CallOption) error
 }
 
+// ClusterController is the part of Google's ClusterControllerClient the
+// broker uses: clusters and their IAM policies.
+type ClusterController interface {
+	CreateCluster(ctx context.Context, req *dataprocpb.CreateClusterRequest, opts ...gax.CallOption) (*dataprocapi.CreateClusterOperation, error)
+	GetCluster(ctx context.Context, req *dataprocpb.GetClusterRequest, opts ...gax.CallOption) (*dataprocpb.Cluster, error)
+	ListClusters(ctx context.Context, req *dataprocpb.ListClustersRequest, opts ...gax.CallOption) *dataprocapi.ClusterIterator
+	DeleteCluster(ctx context.Context, req *dataprocpb.DeleteClusterRequest, opts ...gax.CallOption) (*dataprocapi.DeleteClusterOperation, error)
+	GetIamPolicy(ctx context.Context, req *iampb.GetIamPolicyRequest, opts ...gax.CallOption) (*iampb.Policy, error)
+	SetIamPolicy(ctx context.Context, req *iampb.SetIamPolicyRequest, opts ...gax.CallOption) (*iampb.Policy, error)
+}
+
 // clientFault classifies a failure to build a client: a bad region is
 // permanent, anything else (dialling) transient.
 func clientFault(err error) error {
@@ -42,9 +54,10 @@ func clientFault(err error) error {
 }
 
 var (
-	_ JobController   = (*dataprocapi.JobControllerClient)(nil)
-	_ BatchController = (*dataprocapi.BatchControllerClient)(nil)
-	_ Regional        = (*Clients)(nil)
+	_ JobController     = (*dataprocapi.JobControllerClient)(nil)
+	_ BatchController   = (*dataprocapi.BatchControllerClient)(nil)
+	_ ClusterController = (*dataprocapi.ClusterControllerClient)(nil)
+	_ Regional          = (*Clients)(nil)
 )
 
 // Regional hands out the clients of a region and the call option that
@@ -52,6 +65,7 @@ var (
 type Regional interface {
 	Jobs(ctx context.Context, region string) (JobController, error)
 	Batches(ctx context.Context, region string) (BatchController, error)
+	Clusters(ctx context.Context, region string) (ClusterController, error)
 	Bearer(token string) gax.CallOption
 }
 
@@ -83,10 +97,11 @@ func (c ClientConfig) Validate() error {
 // them until Close. The clients carry no credentials of their own: each call
 // is authenticated with the token passed through Bearer.
 type Clients struct {
-	cfg     ClientConfig
-	mu      sync.Mutex
-	jobs    map[string]*dataprocapi.JobControllerClient
-	batches map[string]*dataprocapi.BatchControllerClient
+	cfg      ClientConfig
+	mu       sync.Mutex
+	jobs     map[string]*dataprocapi.JobControllerClient
+	batches  map[string]*dataprocapi.BatchControllerClient
+	clusters map[string]*dataprocapi.ClusterControllerClient
 }
 
 // NewClients returns an empty client cache.
@@ -95,9 +110,10 @@ func NewClients(cfg ClientConfig) (*Clients, error) {
 		return nil, err
 	}
 	return &Clients{
-		cfg:     cfg,
-		jobs:    make(map[string]*dataprocapi.JobControllerClient),
-		batches: make(map[string]*dataprocapi.BatchControllerClient),
+		cfg:      cfg,
+		jobs:     make(map[string]*dataprocapi.JobControllerClient),
+		batches:  make(map[string]*dataprocapi.BatchControllerClient),
+		clusters: make(map[string]*dataprocapi.ClusterControllerClient),
 	}, nil
 }
 
@@ -160,6 +176,25 @@ func (c *Clients) Batches(ctx context.Context, region string) (BatchController, 
 	return cl, nil
 }
 
+// Clusters returns the cluster client of region.
+func (c *Clients) Clusters(ctx context.Context, region string) (ClusterController, error) {
+	ep, err := c.endpoint(region)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cl, ok := c.clusters[ep]; ok {
+		return cl, nil
+	}
+	cl, err := dataprocapi.NewClusterControllerClient(ctx, c.options(ep)...)
+	if err != nil {
+		return nil, fmt.Errorf("dataproc.NewClusterControllerClient(%s): %w", ep, err)
+	}
+	c.clusters[ep] = cl
+	return cl, nil
+}
+
 // Bearer returns the call option that sends token as the call's OAuth 2
 // bearer token. Over a secure connection only, unless the Clients are Insecure.
 func (c *Clients) Bearer(token string) gax.CallOption {
@@ -178,6 +213,10 @@ func (c *Clients) Close() error {
 	for ep, cl := range c.batches {
 		errs = append(errs, cl.Close())
 		delete(c.batches, ep)
+	}
+	for ep, cl := range c.clusters {
+		errs = append(errs, cl.Close())
+		delete(c.clusters, ep)
 	}
 	return errors.Join(errs...)
 }

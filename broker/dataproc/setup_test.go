@@ -46,6 +46,7 @@ type envConfig struct {
 	dataproc []grpc.UnaryServerInterceptor
 	failure  func(dataprocserver.Workload) string
 	limiter  *Limiter
+	quota    int // live clusters per region (0: none)
 }
 
 func newEnv(t *testing.T, ec envConfig) *env {
@@ -53,19 +54,21 @@ func newEnv(t *testing.T, ec envConfig) *env {
 	ctx := context.Background()
 	clock := dataprocserver.NewManualClock(time.Now())
 	iam, err := iamserver.Start(ctx, "127.0.0.1:0", iamserver.Config{
-		ServiceAccounts: []string{etlSA, otherSA, clusterSA, brokerSA}, Clock: clock})
+		ServiceAccounts: []string{etlSA, otherSA, clusterSA, brokerSA, vmSA}, Clock: clock})
 	if err != nil {
 		t.Fatalf("iamserver.Start() = %v", err)
 	}
 	t.Cleanup(func() { iam.Close() })
 	srv, err := dataprocserver.Start(ctx, "127.0.0.1:0", dataprocserver.Config{
-		Tokens:       iam,
-		Clusters:     map[string]string{cluster: clusterSA},
-		Admins:       []string{brokerSA},
-		Timing:       dataprocserver.Timing{Pending: time.Minute, Running: 10 * time.Minute, Cancel: 30 * time.Second},
-		Failure:      ec.failure,
-		Clock:        clock,
-		Interceptors: ec.dataproc,
+		Tokens:        iam,
+		Clusters:      map[string]string{cluster: clusterSA},
+		Admins:        []string{brokerSA},
+		Timing:        dataprocserver.Timing{Pending: time.Minute, Running: 10 * time.Minute, Cancel: 30 * time.Second},
+		Failure:       ec.failure,
+		Clock:         clock,
+		Interceptors:  ec.dataproc,
+		ClusterQuota:  ec.quota,
+		ClusterTiming: dataprocserver.ClusterTiming{Create: time.Minute, Delete: time.Minute},
 	})
 	if err != nil {
 		t.Fatalf("dataprocserver.Start() = %v", err)
@@ -158,3 +161,15 @@ func sparkRequest(key string, target Target) Request {
 
 var batchTarget = Target{Project: project, Region: region}
 var jobTarget = Target{Project: project, Region: region, Cluster: cluster}
+
+// rawClusters returns Google's cluster client with no credentials of its own.
+func (e *env) rawClusters(t *testing.T) *dataprocapi.ClusterControllerClient {
+	t.Helper()
+	c, err := dataprocapi.NewClusterControllerClient(context.Background(), option.WithEndpoint(e.srv.Addr()),
+		option.WithoutAuthentication(), option.WithGRPCDialOption(grpc.WithTransportCredentials(insecure.NewCredentials())))
+	if err != nil {
+		t.Fatalf("NewClusterControllerClient() = %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}

@@ -159,8 +159,7 @@ const (
 	DeletedMover     = "mover"              // its owner lost the role it was created under
 	DeletedFailed    = "failed"             // it went to ERROR
 	DeletedInFlight  = "revoked_in_flight"  // its owner lost access while it was being created
-	DeletedLifecycle = "dataproc_lifecycle" // Dataproc deleted it (idle or auto-delete TTL)
-	DeletedOutside   = "deleted_outside"    // someone deleted it outside the broker
+	DeletedLifecycle = "dataproc_lifecycle" // gone without the broker deleting it: Dataproc's idle or auto-delete TTL (or a delete outside the broker)
 )
 
 // ClusterDeletion is the data of cluster.deleted.v1: the cluster is gone
@@ -173,4 +172,7 @@ type ClusterDeletion struct {
 	PreviousState string `json:"previous_state,omitempty"`
 	Reason        string `json:"reason"` // one of the Deleted* constants
 	Detail        string `json:"detail,omitempty"`
+	// BindingsRemoved are the condition titles of the access bindings
+	// that went with the cluster's IAM policy.
+	BindingsRemoved []string `json:"bindings_removed,omitempty"`
 }

@@ -21,6 +21,10 @@ const (
 	ActionSucceeded = "succeeded"
 	ActionFailed    = "failed" // Error says why
 	ActionSkipped   = "skipped"
+	// ActionDeferred: Dataproc cannot do it yet (a cluster still being
+	// created cannot be deleted); the broker does it as soon as it can,
+	// and the cluster's trail reports it.
+	ActionDeferred = "deferred"
 )
 
 // Revocation is the data of access.revoked.v1: what the cascade did for a
@@ -49,7 +53,7 @@ type Trigger struct {
 type RevokeAction struct {
 	Kind     string `json:"kind"`             // deny_request | cancel_job | revoke_grant | recheck_grant | withdraw_approval | delete_cluster | remove_binding
 	Resource string `json:"resource"`         // what it acted on (Dataproc resource, grant or request id)
-	Outcome  string `json:"outcome"`          // succeeded | failed | skipped
+	Outcome  string `json:"outcome"`          // succeeded | failed | skipped | deferred
 	State    string `json:"state,omitempty"`  // cancel_job, delete_cluster: the workload's or cluster's state when the call was made
 	Detail   string `json:"detail,omitempty"` // what happened, in words
 	Error    string `json:"error,omitempty"`  // required when Outcome is failed; no secrets

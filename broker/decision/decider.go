@@ -91,62 +91,101 @@ func (d *Decider) Decide(ctx context.Context, rawToken string, req policy.Reques
 	}
 	req.Time = req.Time.UTC()
 	req.Principal = policy.Principal{}
+	id, err := d.Identify(ctx, rawToken)
+	if err != nil {
+		return Outcome{}, err
+	}
+	if id.Code != "" {
+		return denied(pol, req, id.Stage, id.Token, id.Facts, id.Code, id.Message), nil
+	}
+	req.Principal = id.Principal
+	_, pspan := telemetry.Start(ctx, "iis.policy")
+	dec := pol.Evaluate(req)
+	pspan.End()
+	dec.Input["identity"] = id.Facts
+	return Outcome{Principal: id.Token, Decision: dec, Stage: StagePolicy}, nil
+}
+
+// Identity is who a request's token names, as the policy is to see them.
+type Identity struct {
+	// Token is the verified principal (zero if the token failed).
+	Token identity.Principal
+	// Principal is the principal the policy evaluates: the directory's
+	// user name and groups (plus trusted token groups) when the directory
+	// is on.
+	Principal policy.Principal
+	// Facts are the identity facts a decision records: the token's
+	// fingerprint, its claims, the directory entry and the token groups
+	// counted or dropped. Never the token.
+	Facts map[string]any
+	// Stage, Code and Message say why the principal may not ask at all
+	// (an invalid token, an unknown, locked or inactive principal); Code is
+	// empty when the policy is to decide.
+	Stage, Code, Message string
+}
+
+// Identify verifies rawToken and looks the principal up in the directory:
+// the first half of a decision, shared by every kind of request. The error
+// is non-nil only for transient failures; a refusal is an Identity with a
+// Code.
+func (d *Decider) Identify(ctx context.Context, rawToken string) (Identity, error) {
 	vctx, vspan := telemetry.Start(ctx, "iis.verify")
 	p, err := d.Verifier.Verify(vctx, rawToken)
 	telemetry.End(vspan, err)
 	if err != nil {
 		if !fault.IsPermanent(err) {
-			return Outcome{}, fmt.Errorf("decision: verify token: %w", err)
+			return Identity{}, fmt.Errorf("decision: verify token: %w", err)
 		}
-		ident := map[string]any{"token_fingerprint": identity.Fingerprint(rawToken)}
-		return denied(pol, req, StageToken, identity.Principal{}, ident, fault.ReasonOf(err), err.Error()), nil
+		return Identity{Facts: map[string]any{"token_fingerprint": identity.Fingerprint(rawToken)},
+			Stage: StageToken, Code: fault.ReasonOf(err), Message: err.Error()}, nil
 	}
 	ident := map[string]any{"token_fingerprint": p.TokenFingerprint, "claims": p.Claims}
+	id := Identity{Token: p, Facts: ident}
 	groups := p.Groups
 	if len(p.UntrustedGroups) > 0 {
 		ident["untrusted_token_groups"] = p.UntrustedGroups // dropped: issuer not trusted for groups
 	}
-	id, email := p.ID, p.Email
+	name, email := p.ID, p.Email
 	if d.Directory != nil {
 		dctx, dspan := telemetry.Start(ctx, "iis.directory")
 		e, err := d.Directory.Lookup(dctx, p)
 		telemetry.End(dspan, err)
 		switch {
 		case errors.Is(err, ErrNotFound):
-			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalUnknown, fmt.Sprintf("%s is not in the directory", p.ID)), nil
+			id.Stage, id.Code, id.Message = StageDirectory, ReasonPrincipalUnknown, fmt.Sprintf("%s is not in the directory", p.ID)
+			return id, nil
 		case fault.IsPermanent(err):
-			return denied(pol, req, StageDirectory, p, ident, fault.ReasonOf(err), err.Error()), nil
+			id.Stage, id.Code, id.Message = StageDirectory, fault.ReasonOf(err), err.Error()
+			return id, nil
 		case err != nil:
 			if fault.KindOf(err) == fault.Transient && fault.ReasonOf(err) == "internal" {
 				err = fault.AsTransient(ReasonDirectoryUnavailable, err)
 			}
-			return Outcome{}, fmt.Errorf("decision: directory lookup: %w", err)
+			return Identity{}, fmt.Errorf("decision: directory lookup: %w", err)
 		}
 		ident["directory"] = map[string]any{"user_id": e.UserID, "user_name": e.UserName, "linked_by": e.LinkedBy,
 			"active": e.Active, "locked": e.Locked, "groups": e.Groups}
 		switch {
 		case e.Locked:
-			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalLocked, fmt.Sprintf("%s is locked in the directory", p.ID)), nil
+			id.Stage, id.Code, id.Message = StageDirectory, ReasonPrincipalLocked, fmt.Sprintf("%s is locked in the directory", p.ID)
+			return id, nil
 		case !e.Active:
-			return denied(pol, req, StageDirectory, p, ident, ReasonPrincipalInactive, fmt.Sprintf("%s is deactivated in the directory", p.ID)), nil
+			id.Stage, id.Code, id.Message = StageDirectory, ReasonPrincipalInactive, fmt.Sprintf("%s is deactivated in the directory", p.ID)
+			return id, nil
 		}
 		groups = union(e.Groups, p.Groups)
 		// The directory says who it is: bindings and conditions see its
 		// user name, and its primary e-mail when the token vouched for none.
 		if e.UserName != "" {
-			id = e.UserName
+			name = e.UserName
 		}
 		if email == "" {
 			email = e.Email
 		}
 	}
 	ident["token_groups"] = p.Groups // counted: issuer trusted for groups
-	req.Principal = policy.Principal{ID: id, Email: email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
-	_, pspan := telemetry.Start(ctx, "iis.policy")
-	dec := pol.Evaluate(req)
-	pspan.End()
-	dec.Input["identity"] = ident
-	return Outcome{Principal: p, Decision: dec, Stage: StagePolicy}, nil
+	id.Principal = policy.Principal{ID: name, Email: email, Type: p.Type, Issuer: p.Issuer, Groups: groups}
+	return id, nil
 }
 
 func (d *Decider) now() time.Time {

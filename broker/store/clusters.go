@@ -40,8 +40,13 @@ type Cluster struct {
 	// AutoDeleteAt is the cluster's end at the latest (zero until it is
 	// created): the broker deletes it then if Dataproc did not.
 	AutoDeleteAt time.Time
-	// DeleteReason is why the broker deleted it (events.Deleted*), "" until then.
+	// DeleteReason is why the broker deletes it (events.Deleted*), "" until
+	// it decides to; DeleteCause is the id of the event that asked (the
+	// delete request, the cascade's access.revoked, ...), the cause of the
+	// cluster's change to DELETING. A cluster Dataproc cannot delete yet
+	// (still CREATING) keeps both until the watcher can.
 	DeleteReason string
+	DeleteCause  string
 	NextPollAt   time.Time
 	Attempts     int // polls since the last change
 	// LastEventID is the id of the last audit event of the cluster's trail.

@@ -9,14 +9,14 @@ import (
 )
 
 const clusterCols = `request_id, request_key, principal, user_id, role, template, service_account, project, region,
-	name, resource, uuid, operation, dataproc_request_id, spec, state, ended, auto_delete_at, delete_reason,
+	name, resource, uuid, operation, dataproc_request_id, spec, state, ended, auto_delete_at, delete_reason, delete_cause,
 	next_poll_at, attempts, last_event_id, created_at, updated_at`
 
 func scanCluster(r rowScanner) (store.Cluster, error) {
 	var c store.Cluster
 	err := r.Scan(&c.RequestID, &c.RequestKey, &c.Principal, &c.UserID, &c.Role, &c.Template, &c.ServiceAccount,
 		&c.Project, &c.Region, &c.Name, &c.Resource, &c.UUID, &c.Operation, &c.DataprocRequestID, &c.Spec,
-		&c.State, &c.Ended, timeCol{&c.AutoDeleteAt}, &c.DeleteReason, timeCol{&c.NextPollAt}, &c.Attempts,
+		&c.State, &c.Ended, timeCol{&c.AutoDeleteAt}, &c.DeleteReason, &c.DeleteCause, timeCol{&c.NextPollAt}, &c.Attempts,
 		&c.LastEventID, timeCol{&c.CreatedAt}, timeCol{&c.UpdatedAt})
 	c.RequestKey = decodeKey(c.RequestKey)
 	return c, err
@@ -41,7 +41,7 @@ func (t *tx) PutCluster(ctx context.Context, c store.Cluster) error {
 	}
 	now := t.d().timeArg(t.s.now())
 	_, err := t.exec(ctx, "sqlstore: PutCluster",
-		`INSERT INTO clusters (`+clusterCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		`INSERT INTO clusters (`+clusterCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		 ON CONFLICT (request_id) DO UPDATE SET
 		   principal = excluded.principal, user_id = excluded.user_id, role = excluded.role,
 		   template = excluded.template, service_account = excluded.service_account,
@@ -49,13 +49,14 @@ func (t *tx) PutCluster(ctx context.Context, c store.Cluster) error {
 		   spec = excluded.spec,
 		   state = CASE WHEN clusters.ended THEN clusters.state ELSE excluded.state END,
 		   delete_reason = CASE WHEN clusters.ended THEN clusters.delete_reason ELSE excluded.delete_reason END,
+		   delete_cause = CASE WHEN clusters.ended THEN clusters.delete_cause ELSE excluded.delete_cause END,
 		   ended = clusters.ended OR excluded.ended,
 		   auto_delete_at = excluded.auto_delete_at, next_poll_at = excluded.next_poll_at,
 		   attempts = excluded.attempts, updated_at = excluded.updated_at,
 		   last_event_id = CASE WHEN excluded.last_event_id = '' THEN clusters.last_event_id ELSE excluded.last_event_id END`,
 		c.RequestID, encodeKey(c.RequestKey), c.Principal, c.UserID, c.Role, c.Template, c.ServiceAccount,
 		c.Project, c.Region, c.Name, c.Resource, c.UUID, c.Operation, c.DataprocRequestID, c.Spec,
-		c.State, c.Ended, t.d().zeroNull(c.AutoDeleteAt), c.DeleteReason, t.d().timeArg(c.NextPollAt), c.Attempts,
+		c.State, c.Ended, t.d().zeroNull(c.AutoDeleteAt), c.DeleteReason, c.DeleteCause, t.d().timeArg(c.NextPollAt), c.Attempts,
 		c.LastEventID, now, now)
 	return err
 }

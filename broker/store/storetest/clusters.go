@@ -44,10 +44,10 @@ func testClusters(t *testing.T, s store.Store) {
 	again.LastEventID = ""
 	putClusters(t, s, again)
 	// Ended: a later put (a late writer) cannot bring it back or change why it ended.
-	a2.State, a2.Ended, a2.DeleteReason, a2.LastEventID = store.ClusterDeleted, true, "leaver", "ev-deleted"
+	a2.State, a2.Ended, a2.DeleteReason, a2.DeleteCause, a2.LastEventID = store.ClusterDeleted, true, "leaver", "ev-revoked", "ev-deleted"
 	putClusters(t, s, a2)
 	late := a2
-	late.State, late.Ended, late.DeleteReason = "RUNNING", false, ""
+	late.State, late.Ended, late.DeleteReason, late.DeleteCause = "RUNNING", false, "", ""
 	putClusters(t, s, late)
 
 	view(t, s, func(ctx context.Context, tx store.Tx) error {
@@ -62,7 +62,7 @@ func testClusters(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		if !got.Ended || got.State != store.ClusterDeleted || got.DeleteReason != "leaver" {
+		if !got.Ended || got.State != store.ClusterDeleted || got.DeleteReason != "leaver" || got.DeleteCause != "ev-revoked" {
 			t.Errorf("an ended cluster came back: %+v", got)
 		}
 		_, err = tx.GetCluster(ctx, "nope")

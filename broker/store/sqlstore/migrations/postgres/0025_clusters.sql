@@ -21,6 +21,7 @@ CREATE TABLE clusters (
     ended               BOOLEAN NOT NULL,
     auto_delete_at      TIMESTAMPTZ,
     delete_reason       TEXT    NOT NULL DEFAULT '',
+    delete_cause        TEXT    NOT NULL DEFAULT '',
     next_poll_at        TIMESTAMPTZ NOT NULL,
     attempts            BIGINT  NOT NULL DEFAULT 0,
     last_event_id       TEXT    NOT NULL DEFAULT '',

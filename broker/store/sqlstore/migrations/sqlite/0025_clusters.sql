@@ -21,6 +21,7 @@ CREATE TABLE clusters (
     ended               INTEGER NOT NULL CHECK (ended IN (0, 1)),
     auto_delete_at      INTEGER,
     delete_reason       TEXT    NOT NULL DEFAULT '',
+    delete_cause        TEXT    NOT NULL DEFAULT '',
     next_poll_at        INTEGER NOT NULL,
     attempts            INTEGER NOT NULL DEFAULT 0,
     last_event_id       TEXT    NOT NULL DEFAULT '',

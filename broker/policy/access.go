@@ -107,7 +107,9 @@ func (p *Policy) EvaluateAccess(req AccessRequest) AccessDecision {
 			if d.Duration == 0 {
 				d.Duration = view.maxDuration
 			}
-			d.ExpiresAt = req.Time.Add(d.Duration)
+			// IAM Conditions compare timestamps to the second: the grant ends
+			// at the second its condition says, never later.
+			d.ExpiresAt = req.Time.Add(d.Duration).Truncate(time.Second)
 			d.Reasons = append(d.Reasons, Reason{Code: CodeAllowed, Role: r.name,
 				Message: fmt.Sprintf("allowed by role %q through binding %s: %s on the cluster for %s", r.name, d.Binding, view.iamRole, d.Duration)})
 			return d

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/dataproc-iis/iis/broker/approval"
 	"github.com/dataproc-iis/iis/broker/decision"
@@ -25,7 +26,11 @@ const (
 )
 
 // refusedInFlight reports whether err stops an approved request in flight.
-func refusedInFlight(err error) bool {
+func refusedInFlight(err error) bool { return RefusedInFlight(err) }
+
+// RefusedInFlight reports whether err stops an approved request in flight
+// (Entitled refused it).
+func RefusedInFlight(err error) bool {
 	r := fault.ReasonOf(err)
 	return r == ReasonRevokedInFlight || r == ReasonRoleRevokedInFlight || r == approval.ReasonWithdrawnInFlight
 }
@@ -41,9 +46,19 @@ func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) e
 	if err := h.stillApproved(ctx, tx, d); err != nil {
 		return err
 	}
+	return Entitled(ctx, tx, d, h.Directory, h.Policy, h.now())
+}
+
+// Entitled is the check of every step that acts on an approval (see
+// Handler.entitled; approvals by approvers are the job path's alone), for
+// the other kinds of request that act on one (clusters, access):
+// directoryOn says whether the directory is the authority, pol (nil:
+// skip) is the policy whose bindings must still give the principal the
+// approved role at now.
+func Entitled(ctx context.Context, tx store.Tx, d store.Decision, directoryOn bool, pol decision.PolicySource, now time.Time) error {
 	u, err := recordedUser(ctx, tx, d.UserID, d.Principal)
 	switch {
-	case errors.Is(err, store.ErrNotFound) && !h.Directory:
+	case errors.Is(err, store.ErrNotFound) && !directoryOn:
 		return nil
 	case errors.Is(err, store.ErrNotFound) || errors.Is(err, store.ErrConflict):
 		return fault.Permanentf(ReasonRevokedInFlight, "%s is no longer a single active directory user; nothing was submitted", d.Principal)
@@ -51,18 +66,18 @@ func (h *Handler) entitled(ctx context.Context, tx store.Tx, d store.Decision) e
 		return err
 	case u.Locked || !u.Active:
 		return fault.Permanentf(ReasonRevokedInFlight, "%s was locked after the request was approved; nothing was submitted", d.Principal)
-	case h.Policy == nil || !h.Directory:
+	case pol == nil || !directoryOn:
 		return nil // the decision's groups came from the token: nothing to compare
 	}
-	pol := h.Policy.Current()
-	if pol == nil {
+	p := pol.Current()
+	if p == nil {
 		return fault.AsTransient(decision.ReasonPolicyUnavailable, errors.New("no active policy"))
 	}
 	groups, err := directory.GroupNames(ctx, tx, u.ID)
 	if err != nil {
 		return err
 	}
-	if !pol.Bound(strings.ToLower(u.UserName), groups, d.Role, h.now()) {
+	if !p.Bound(strings.ToLower(u.UserName), groups, d.Role, now) {
 		return fault.Permanentf(ReasonRoleRevokedInFlight, "%s no longer holds role %s; nothing was submitted", d.Principal, d.Role)
 	}
 	return nil

@@ -115,6 +115,9 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 	if err != nil {
 		return d, err // transient: redeliver
 	}
+	if out, err = h.onOwnCluster(ctx, req, out); err != nil {
+		return d, err
+	}
 	var windowed []events.ApprovalCount // the approvals of a window that covers the request
 	if out.Decision.Approval != nil {
 		var done bool

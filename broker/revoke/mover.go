@@ -27,11 +27,13 @@ func (h *Handler) mover(ctx context.Context, e event.Event, mc events.Membership
 func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) error {
 	started := h.now()
 	var (
-		who    owner
-		grants []store.Grant
-		work   []workload
-		checks []events.RevokeAction
-		aw     = approvalWork{reason: reasonRole}
+		who      owner
+		grants   []store.Grant
+		work     []workload
+		checks   []events.RevokeAction
+		aw       = approvalWork{reason: reasonRole}
+		clusters []store.Cluster
+		bindings []store.Binding
 	)
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		u, err := tx.GetUser(ctx, m.ID)
@@ -62,21 +64,28 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 		if aw, err = h.recheckApprovals(ctx, tx, who, started); err != nil {
 			return err
 		}
+		if clusters, bindings, err = h.unbound(ctx, tx, who, started); err != nil {
+			return err
+		}
 		orphans, err := unrecordedWork(ctx, tx, grants, work)
 		work = append(work, orphans...)
 		return err
 	})
-	if err != nil || (len(checks) == 0 && len(grants) == 0 && aw.empty()) {
+	if err != nil || (len(checks) == 0 && len(grants) == 0 && aw.empty() && len(clusters) == 0 && len(bindings) == 0) {
 		return err
 	}
 	actions, lastCancel := h.cancelAll(ctx, work)
+	taken := h.takeAway(ctx, who.principal.ID, events.DeletedMover, clusters, bindings)
+	if taken.last.After(lastCancel) {
+		lastCancel = taken.last
+	}
 	if lastCancel.IsZero() {
 		lastCancel = h.now()
 	}
 	// finish pairs actions[i] with work[i]: the checks go after the cancels.
 	actions = append(actions, checks...)
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: "membership_removed"}
-	return h.finish(ctx, e, who, trigger, work, grants, aw, actions, started, lastCancel, "mover: role no longer bound")
+	return h.finish(ctx, e, who, trigger, work, grants, aw, actions, taken, started, lastCancel, "mover: role no longer bound")
 }
 
 // recheckApprovals re-checks a mover's approvals against the groups they
@@ -104,4 +113,34 @@ func (h *Handler) recheckApprovals(ctx context.Context, tx store.Tx, who owner, 
 		}
 	}
 	return aw, nil
+}
+
+// unbound returns the mover's clusters created under a role, and bindings
+// granted under a role, that the user's groups no longer give them.
+func (h *Handler) unbound(ctx context.Context, tx store.Tx, who owner, at time.Time) ([]store.Cluster, []store.Binding, error) {
+	if h.Clusters == nil && h.Access == nil {
+		return nil, nil, nil
+	}
+	cs, bs, err := who.owned(ctx, tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	bound := func(role string) bool { return h.Binder().Bound(who.principal.ID, who.principal.Groups, role, at) }
+	var lostC []store.Cluster
+	for _, c := range cs {
+		if !bound(c.Role) {
+			lostC = append(lostC, c)
+		}
+	}
+	var lostB []store.Binding
+	for _, b := range bs {
+		d, err := tx.GetDecision(ctx, b.RequestKey)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, nil, err
+		}
+		if d.Role == "" || !bound(d.Role) {
+			lostB = append(lostB, b)
+		}
+	}
+	return lostC, lostB, nil
 }

@@ -117,7 +117,7 @@ func (o owner) names() []string {
 }
 
 // fill names a deleted user after what was recorded for them.
-func (o *owner) fill(grants []store.Grant, work []workload) {
+func (o *owner) fill(grants []store.Grant, work []workload, clusters []store.Cluster) {
 	if o.user != nil {
 		return
 	}
@@ -127,6 +127,10 @@ func (o *owner) fill(grants []store.Grant, work []workload) {
 	}
 	for _, w := range work {
 		o.principal.ID = w.job.Principal
+		return
+	}
+	for _, c := range clusters {
+		o.principal.ID = c.Principal
 		return
 	}
 }

@@ -43,6 +43,10 @@ type Handler struct {
 	Dataproc Canceller
 	Caller   dataproc.Caller
 	Binder   func() Binder // the active policy
+	// Clusters and Access, when set, also delete the principal's clusters
+	// and remove their access bindings.
+	Clusters ClusterCascade
+	Access   BindingCascade
 	Source   string
 	Parallel int
 	Wake     func()
@@ -89,10 +93,12 @@ const ReasonStale = "identity_event_stale"
 func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChange) error {
 	started := h.now()
 	var (
-		who    owner
-		work   []workload
-		grants []store.Grant
-		aw     = approvalWork{reason: reasonLocked}
+		who      owner
+		work     []workload
+		grants   []store.Grant
+		aw       = approvalWork{reason: reasonLocked}
+		clusters []store.Cluster
+		bindings []store.Binding
 	)
 	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
@@ -107,6 +113,9 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 			return err
 		}
 		work, grants = recorded(js), gs
+		if clusters, bindings, err = who.owned(ctx, tx); err != nil {
+			return err
+		}
 		orphans, err := unrecordedWork(ctx, tx, grants, work)
 		work = append(work, orphans...)
 		return err
@@ -114,13 +123,22 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 	if err != nil {
 		return err
 	}
-	who.fill(grants, work)
-	actions, lastCancel := h.cancelAll(ctx, work)
+	who.fill(grants, work, clusters)
+	var taken *takings
+	var actions []events.RevokeAction
+	var lastCancel time.Time
+	var wg sync.WaitGroup
+	wg.Go(func() { actions, lastCancel = h.cancelAll(ctx, work) })
+	wg.Go(func() { taken = h.takeAway(ctx, who.principal.ID, events.DeletedLeaver, clusters, bindings) })
+	wg.Wait()
+	if taken.last.After(lastCancel) {
+		lastCancel = taken.last
+	}
 	if lastCancel.IsZero() {
 		lastCancel = h.now()
 	}
 	trigger := events.Trigger{EventID: e.ID(), EventType: e.Type(), Action: action(e.Type())}
-	return h.finish(ctx, e, who, trigger, work, grants, aw, actions, started, lastCancel, "leaver: "+trigger.Action)
+	return h.finish(ctx, e, who, trigger, work, grants, aw, actions, taken, started, lastCancel, "leaver: "+trigger.Action)
 }
 
 func action(typ string) string {
@@ -194,9 +212,12 @@ const retryMark = "\x00retry:"
 // redelivered and the cancel retried (repeating the cascade is harmless:
 // cancels and revocations are idempotent).
 func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig events.Trigger, work []workload,
-	grants []store.Grant, aw approvalWork, actions []events.RevokeAction, started, lastCancel time.Time, reason string) error {
+	grants []store.Grant, aw approvalWork, actions []events.RevokeAction, taken *takings, started, lastCancel time.Time, reason string) error {
 	now := h.now()
 	var failed []error
+	if taken != nil {
+		failed = append(failed, taken.failed...)
+	}
 	retried := map[string]bool{} // requests whose cancel is retried
 	for i, a := range actions {
 		if rest, ok := strings.CutPrefix(a.Error, retryMark); ok {
@@ -232,6 +253,7 @@ func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig eve
 			return err
 		}
 		acts = append(acts, more...)
+		acts = append(acts, taken.actions()...)
 		latency := lastCancel.Sub(e.Time())
 		if latency < 0 {
 			latency = 0
@@ -263,7 +285,7 @@ func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig eve
 				return err
 			}
 		}
-		return nil
+		return h.record(ctx, tx, taken, revID)
 	})
 	if err != nil {
 		return err
@@ -273,6 +295,7 @@ func (h *Handler) finish(ctx context.Context, e event.Event, who owner, trig eve
 	}
 	telemetry.Current().Revocation(ctx, trig.Action, max(0, lastCancel.Sub(e.Time())))
 	zerolog.Ctx(ctx).Info().Str("user_id", who.userID).Str("trigger", trig.Action).Int("workloads", len(work)).
+		Int("clusters", len(taken.actions())).
 		Int("grants_revoked", len(grants)).Dur("latency", lastCancel.Sub(e.Time())).Msg("access revoked")
 	return errors.Join(failed...)
 }

@@ -9,7 +9,9 @@ import (
 
 	"golang.org/x/oauth2/google"
 
+	"github.com/dataproc-iis/iis/broker/access"
 	"github.com/dataproc-iis/iis/broker/approval"
+	"github.com/dataproc-iis/iis/broker/cluster"
 	"github.com/dataproc-iis/iis/broker/credentials"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
@@ -42,6 +44,10 @@ type Pipeline struct {
 	Limiter     dataproc.LimiterConfig
 	LabelKey    []byte
 	Watch       watch.Config
+	// ClusterWatch tunes the cluster watcher, Reconcile the access
+	// reconciler (expired bindings, IAM drift).
+	ClusterWatch cluster.WatchConfig
+	Reconcile    access.ReconcileConfig
 	// Caller is the broker's own credential for polling and cancelling jobs;
 	// nil uses CallerServiceAccount, or else Application Default Credentials.
 	Caller dataproc.Caller
@@ -63,7 +69,10 @@ type parts struct {
 	policy    *policy.Holder
 	decider   *decision.Decider
 	submitter *dataproc.Submitter
+	minter    *credentials.Minter
 	watcher   *watch.Watcher
+	clusters  *cluster.Watcher
+	reconcile *access.Reconciler
 	dirCache  *directory.Cached
 	dirFeed   directory.Feed
 	closers   []func() error
@@ -97,15 +106,27 @@ func (b *Broker) buildPipeline(ctx context.Context, p Pipeline) error {
 		Approvals: approval.Checker{Directory: p.Directory}, Notify: b.cfg.Topology.Approvals, ApprovalURL: p.ApprovalURL}
 	b.Router.Handle(events.JobRequested, h)
 	b.buildApprovals(p, verifier, h)
+	ch := &cluster.Handler{Store: b.Store, Audit: b.Audit, Identity: d, Policy: holder, Directory: p.Directory,
+		Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
+	for _, t := range ch.Types() {
+		b.Router.Handle(t, ch)
+	}
+	ah := &access.Handler{Store: b.Store, Audit: b.Audit, Identity: d, Policy: holder, Directory: p.Directory,
+		Source: b.cfg.Worker.Source, Wake: b.Relay.Wake}
+	b.Router.Handle(events.AccessRequested, ah)
 	if !p.Execute {
 		return nil
 	}
 	if err := b.buildExecution(ctx, p, h); err != nil {
 		return err
 	}
+	if err := b.buildClusters(p, ch, ah); err != nil {
+		return err
+	}
 	rv := &revoke.Handler{
 		Store: b.Store, Audit: b.Audit, Dataproc: b.parts.submitter, Caller: b.caller,
 		Binder: func() revoke.Binder { return holder.Current() }, Source: b.cfg.Worker.Source, Wake: b.Relay.Wake,
+		Clusters: ch, Access: ah,
 	}
 	for _, t := range rv.Types() {
 		b.Router.Handle(t, rv)
@@ -170,8 +191,21 @@ func (b *Broker) buildExecution(ctx context.Context, p Pipeline, h *request.Hand
 		return err
 	}
 	h.Minter, h.Submitter, h.Canceller, h.Caller = minter, sub, sub, b.caller
-	b.parts.submitter, b.parts.watcher = sub, w
+	b.parts.submitter, b.parts.watcher, b.parts.minter = sub, w, minter
 	return nil
+}
+
+// buildClusters makes the cluster and access handlers act (create and
+// delete clusters, set IAM policies) and builds their background loops.
+func (b *Broker) buildClusters(p Pipeline, ch *cluster.Handler, ah *access.Handler) error {
+	ch.Minter, ch.Dataproc, ch.Caller = b.parts.minter, b.parts.submitter, b.caller
+	ah.IAM, ah.Caller = b.parts.submitter, b.caller
+	var err error
+	if b.parts.clusters, err = cluster.NewWatcher(p.ClusterWatch, ch); err != nil {
+		return err
+	}
+	b.parts.reconcile, err = access.NewReconciler(p.Reconcile, ah)
+	return err
 }
 
 // cacheDirectory puts a per-worker cache in front of the directory when the

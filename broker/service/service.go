@@ -12,8 +12,10 @@ import (
 	"github.com/rs/zerolog"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/dataproc-iis/iis/broker/access"
 	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/checkpoint"
+	"github.com/dataproc-iis/iis/broker/cluster"
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/outbox"
@@ -135,6 +137,12 @@ func (b *Broker) Run(ctx context.Context, c *pubsub.Client) error {
 	if b.parts.approvals != nil {
 		g.Go(func() error { return b.parts.approvals.Run(gctx) })
 	}
+	if b.parts.clusters != nil {
+		g.Go(func() error { return b.parts.clusters.Run(gctx) })
+	}
+	if b.parts.reconcile != nil {
+		g.Go(func() error { return b.parts.reconcile.Run(gctx) })
+	}
 	if b.parts.dirCache != nil {
 		g.Go(func() error { return b.parts.dirCache.Follow(gctx, b.parts.dirFeed) })
 	}
@@ -242,3 +250,9 @@ func (b *Broker) SweepApprovals(ctx context.Context) (int, error) {
 
 // Watcher is the job watcher (nil unless the pipeline executes jobs).
 func (b *Broker) Watcher() *watch.Watcher { return b.parts.watcher }
+
+// ClusterWatcher is the cluster watcher (nil unless the pipeline executes).
+func (b *Broker) ClusterWatcher() *cluster.Watcher { return b.parts.clusters }
+
+// Reconciler is the access reconciler (nil unless the pipeline executes).
+func (b *Broker) Reconciler() *access.Reconciler { return b.parts.reconcile }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/access"
+	"github.com/dataproc-iis/iis/broker/cluster"
 	"github.com/dataproc-iis/iis/broker/directory"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/watch"
@@ -35,6 +37,8 @@ func NewStack(t testing.TB, policy string, timing dataprocserver.Timing, opts ..
 		IssuerURL: srv.URL + "/oidc",
 		Clusters:  map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
 		Timing:    timing,
+		// Clusters come up and go quickly unless a test says otherwise.
+		ClusterTiming: dataprocserver.ClusterTiming{Create: 50 * time.Millisecond, Delete: 50 * time.Millisecond},
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -58,6 +62,8 @@ func (s *Stack) Option() Option {
 	return func(c *service.Config) {
 		c.Pipeline = s.Pipeline(s.policy)
 		c.Pipeline.Watch = watch.Config{Interval: 10 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+		c.Pipeline.ClusterWatch = cluster.WatchConfig{Interval: 10 * time.Millisecond, MinBackoff: 10 * time.Millisecond, MaxBackoff: 100 * time.Millisecond}
+		c.Pipeline.Reconcile = access.ReconcileConfig{Interval: 20 * time.Millisecond, DriftEvery: 100 * time.Millisecond}
 	}
 }
 

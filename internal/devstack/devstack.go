@@ -40,7 +40,12 @@ type Config struct {
 	// Clusters maps cluster names to the VM service account their jobs run as.
 	Clusters map[string]string
 	Timing   dataprocserver.Timing
-	Clock    *dataprocserver.ManualClock // nil: real time
+	// ClusterTiming, ClusterQuota and IgnoreLifecycle configure the
+	// clusters the broker creates (see dataprocserver.Config).
+	ClusterTiming   dataprocserver.ClusterTiming
+	ClusterQuota    int
+	IgnoreLifecycle bool
+	Clock           *dataprocserver.ManualClock // nil: real time
 	// Interceptors inject faults into the IAM and Dataproc servers (tests).
 	IAMInterceptors      []grpc.UnaryServerInterceptor
 	DataprocInterceptors []grpc.UnaryServerInterceptor
@@ -86,7 +91,8 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	}
 	iamCfg := iamserver.Config{Interceptors: cfg.IAMInterceptors}
 	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing,
-		Interceptors: cfg.DataprocInterceptors}
+		Interceptors: cfg.DataprocInterceptors, ClusterTiming: cfg.ClusterTiming, ClusterQuota: cfg.ClusterQuota,
+		IgnoreLifecycle: cfg.IgnoreLifecycle}
 	if cfg.Clock != nil {
 		iamCfg.Clock, dpCfg.Clock = cfg.Clock, cfg.Clock
 	}

@@ -45,6 +45,7 @@ type Config struct {
 	ClusterTiming   dataprocserver.ClusterTiming
 	ClusterQuota    int
 	IgnoreLifecycle bool
+	ClusterFailure  func(dataprocserver.Workload) string
 	Clock           *dataprocserver.ManualClock // nil: real time
 	// Interceptors inject faults into the IAM and Dataproc servers (tests).
 	IAMInterceptors      []grpc.UnaryServerInterceptor
@@ -92,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 	iamCfg := iamserver.Config{Interceptors: cfg.IAMInterceptors}
 	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing,
 		Interceptors: cfg.DataprocInterceptors, ClusterTiming: cfg.ClusterTiming, ClusterQuota: cfg.ClusterQuota,
-		IgnoreLifecycle: cfg.IgnoreLifecycle}
+		IgnoreLifecycle: cfg.IgnoreLifecycle, ClusterFailure: cfg.ClusterFailure}
 	if cfg.Clock != nil {
 		iamCfg.Clock, dpCfg.Clock = cfg.Clock, cfg.Clock
 	}

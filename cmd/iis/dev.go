@@ -35,6 +35,8 @@ type devSettings struct {
 	SAMLAddr                          string
 	session                           sessionSettings
 	Timing                            dataprocserver.Timing
+	ClusterTiming                     dataprocserver.ClusterTiming
+	ClusterQuota                      int
 	Broker                            bool
 }
 
@@ -52,6 +54,10 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	d := dataprocserver.DefaultTiming
 	f.Duration(&s.Timing.Pending, "job-pending", "IIS_DEV_JOB_PENDING", d.Pending, "how long local Dataproc workloads stay PENDING")
 	f.Duration(&s.Timing.Running, "job-running", "IIS_DEV_JOB_RUNNING", d.Running, "how long local Dataproc workloads run before they succeed")
+	dc := dataprocserver.DefaultClusterTiming
+	f.Duration(&s.ClusterTiming.Create, "cluster-create", "IIS_DEV_CLUSTER_CREATE", dc.Create, "how long local Dataproc clusters stay CREATING")
+	f.Duration(&s.ClusterTiming.Delete, "cluster-delete", "IIS_DEV_CLUSTER_DELETE", dc.Delete, "how long local Dataproc clusters stay DELETING")
+	f.Int(&s.ClusterQuota, "cluster-quota", "IIS_DEV_CLUSTER_QUOTA", 8, "live clusters the local Dataproc allows per project and region (0: no limit)")
 	if s.HTTPAddr == "" {
 		f.Lookup("http-addr").DefValue = "127.0.0.1:8088"
 		s.HTTPAddr = "127.0.0.1:8088"
@@ -105,8 +111,9 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	stack, err := devstack.Start(ctx, devstack.Config{
 		IssuerURL: base + "/oidc", IAMAddr: s.IAMAddr, DataprocAddr: s.DataprocAddr,
-		Clusters: map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
-		Timing:   dataprocserver.Timing{Pending: s.Timing.Pending, Running: s.Timing.Running, Cancel: d.Cancel},
+		Clusters:      map[string]string{"etl-cluster": "etl-runner@iis-dev.iam.gserviceaccount.com"},
+		Timing:        dataprocserver.Timing{Pending: s.Timing.Pending, Running: s.Timing.Running, Cancel: d.Cancel},
+		ClusterTiming: s.ClusterTiming, ClusterQuota: s.ClusterQuota,
 		LoginURL: base + "/login", SAMLURL: "http://" + samlL.Addr().String(), SessionURL: base + "/session",
 		Users: users, SessionSigner: signer, SessionLifetime: s.session.Lifetime,
 	})
@@ -137,10 +144,8 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer pub.Stop()
 	cfg := s.serviceConfig()
 	cfg.Checkpoints.CreateKey = true
-	watchCfg := cfg.Pipeline.Watch
 	if s.Broker {
-		cfg.Pipeline = stack.Pipeline(s.Policy)
-		cfg.Pipeline.Watch = watchCfg
+		cfg.Pipeline = s.timing(stack.Pipeline(s.Policy))
 		if err := s.approvals(&cfg.Pipeline); err != nil {
 			return err
 		}
@@ -213,7 +218,7 @@ DEVELOPMENT ONLY: the OIDC issuer below signs any token it is asked for. Never t
   Pub/Sub (pstest)     %[1]s   project %[2]s; topics %[3]s, %[4]s, %[5]s
   OIDC dev issuer      %[6]s/oidc   (audience %[7]q)
   IAM Credentials      %[8]s
-  Dataproc             %[9]s   (cluster etl-cluster; Serverless batches)
+  Dataproc             %[9]s   (cluster etl-cluster; Serverless batches; clusters the broker creates)
   store                %[10]s
   policy               %[11]s   (edit it: reloaded within seconds)
   directory            %[12]s   (loaded into an empty store)
@@ -236,6 +241,7 @@ Try it from a second terminal:
   go run ./cmd/iis publish -type job.requested -token "$TOKEN" \
     -data '{"target":{"project":"iis-dev","region":"europe-west1"},"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}'
   go run ./cmd/iis publish -type job.requested -data '{"job":{}}' -no-validate   # rejected: schema_violation
+  go run ./cmd/iis publish -type cluster.requested -token "$TOKEN" -data '{"template":"small"}'   # a cluster of alice's
   # a leaver: find bob's id, deactivate him; tail shows access.revoked
   curl -s -H 'Authorization: Bearer %[13]s' '%[6]s/scim/v2/Users?filter=userName%%20eq%%20%%22bob@example.com%%22'
 

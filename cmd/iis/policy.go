@@ -54,9 +54,11 @@ func policyCheck(args []string, stdout, stderr io.Writer) error {
 func policyExplain(args []string, stdout, stderr io.Writer) error {
 	var pol, reqFile, as, groups, typ, role, at string
 	var asJSON bool
+	var active int
 	f := newFlags("policy explain", stderr)
 	f.String(&pol, "policy", "IIS_POLICY", "", "policy file")
-	f.StringVar(&reqFile, "request", "", "job request data (JSON, as published; an id_token in it is ignored)")
+	f.StringVar(&reqFile, "request", "", "job or cluster request data (JSON, as published; an id_token in it is ignored)")
+	f.IntVar(&active, "active", 0, "cluster requests: how many clusters the principal already has")
 	f.StringVar(&as, "as", "", "principal id to evaluate as (what-if: no token needed)")
 	f.StringVar(&groups, "groups", "", "comma-separated groups of the principal")
 	f.StringVar(&typ, "type", policy.TypeHuman, "principal type: human or workload")
@@ -76,6 +78,9 @@ func policyExplain(args []string, stdout, stderr io.Writer) error {
 	b, err := os.ReadFile(reqFile)
 	if err != nil {
 		return err
+	}
+	if isClusterRequest(b) {
+		return explainCluster(stdout, p, b, policy.Principal{ID: as, Email: as, Type: typ, Groups: splitComma(groups)}, role, at, active, asJSON)
 	}
 	var jr events.JobRequest
 	if err := json.Unmarshal(b, &jr); err != nil {

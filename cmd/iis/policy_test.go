@@ -31,4 +31,17 @@ func TestPolicyCheckAndExplain(t *testing.T) {
 	if got := out.String(); !strings.HasPrefix(got, "DENIED") || !strings.Contains(got, "data_location_not_allowed") {
 		t.Errorf("policy explain = %q, want DENIED with data_location_not_allowed", got)
 	}
+
+	cluster := filepath.Join(dir, "cluster.json")
+	os.WriteFile(cluster, []byte(`{"template":"small","config":{"workers":{"count":12},"internal_ip_only":false}}`), 0o600)
+	out = syncBuffer{}
+	if code := run(ctx, []string{"policy", "explain", "-policy", good, "-request", cluster, "-as", "alice@example.com", "-groups", "data-eng"}, &out, &errOut); code != 0 {
+		t.Fatalf("policy explain (cluster) = %d: %s", code, errOut.String())
+	}
+	got := out.String()
+	for _, want := range []string{"DENIED", "cluster_workers_exceeded", "[config.workers.count; max_workers: 8]", "cluster_public_ip"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("policy explain (cluster) = %q, want %q in it", got, want)
+		}
+	}
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/access"
 	"github.com/dataproc-iis/iis/broker/approval"
+	"github.com/dataproc-iis/iis/broker/cluster"
 	"github.com/dataproc-iis/iis/broker/service"
 	"github.com/dataproc-iis/iis/broker/transport"
 	"github.com/dataproc-iis/iis/broker/watch"
@@ -37,6 +39,7 @@ type brokerSettings struct {
 	// ApprovalURL and ApprovalSweep go to the pipeline (approvals).
 	ApprovalURL   string
 	ApprovalSweep time.Duration
+	Access        access.ReconcileConfig
 }
 
 func (s *brokerSettings) register(f flags) {
@@ -60,6 +63,8 @@ func (s *brokerSettings) register(f flags) {
 	f.Duration(&s.Watch.Interval, "poll-interval", "IIS_POLL_INTERVAL", time.Second, "how often the job watcher looks for jobs due a poll")
 	f.Duration(&s.Watch.MinBackoff, "poll-backoff-min", "IIS_POLL_BACKOFF_MIN", 2*time.Second, "first delay between polls of a job whose state did not change")
 	f.Duration(&s.Watch.MaxBackoff, "poll-backoff-max", "IIS_POLL_BACKOFF_MAX", time.Minute, "longest delay between polls of a job")
+	f.Duration(&s.Access.Interval, "access-reconcile", "IIS_ACCESS_RECONCILE", 10*time.Second, "how often expired access bindings are removed from clusters' IAM policies")
+	f.Duration(&s.Access.DriftEvery, "drift-every", "IIS_DRIFT_EVERY", time.Minute, "how often each cluster's IAM policy is compared with the grants (drift)")
 	f.Duration(&s.Worker.MaxAckExtension, "max-ack-extension", "IIS_MAX_ACK_EXTENSION", d.MaxAckExtension, "longest single extension of a held message's lease: how soon a dead worker's messages go to another (10s-600s, 0: client default)")
 	f.Duration(&s.Worker.ShutdownTimeout, "shutdown-timeout", "IIS_SHUTDOWN_TIMEOUT", d.ShutdownTimeout, "how long shutdown waits for in-flight messages")
 	s.CP.register(f, true)
@@ -84,8 +89,16 @@ func (s *brokerSettings) serviceConfig() service.Config {
 	if st == "" {
 		st = filepath.Join(s.DataDir, "iis.db")
 	}
-	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: service.Pipeline{Watch: s.Watch},
+	return service.Config{Store: st, Topology: s.Topo, Worker: s.Worker, Pipeline: s.timing(service.Pipeline{}),
 		Checkpoints: s.CP.service(false)}
+}
+
+// timing sets the watchers' and the reconciler's timing of p from the
+// flags: the cluster watcher polls like the job watcher.
+func (s *brokerSettings) timing(p service.Pipeline) service.Pipeline {
+	p.Watch, p.Reconcile = s.Watch, s.Access
+	p.ClusterWatch = cluster.WatchConfig{Interval: s.Watch.Interval, MinBackoff: s.Watch.MinBackoff, MaxBackoff: s.Watch.MaxBackoff}
+	return p
 }
 
 // serveFlags registers the flags of `iis serve`.
@@ -106,13 +119,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	cfg := s.serviceConfig()
-	watchCfg := cfg.Pipeline.Watch
 	p, err := ps.pipeline(s.Policy)
 	if err != nil {
 		return err
 	}
-	cfg.Pipeline = p
-	cfg.Pipeline.Watch = watchCfg
+	cfg.Pipeline = s.timing(p)
 	if err := s.approvals(&cfg.Pipeline); err != nil {
 		return err
 	}

@@ -17,9 +17,10 @@ import (
 // Drift compares the IAM policy of every running cluster with the bindings
 // the store records for it. A binding the broker made (its condition's
 // title starts with iis-) that no binding not removed backs is removed; a
-// binding the store has ACTIVE and not expired that the policy lacks is
-// reported. Each cluster with findings gets one access.drift_found, a
-// trigger: it names no cause.
+// binding the store has ACTIVE and not expired that the policy lacks in two
+// drift rounds in a row is reported, once (a cascade removes a binding
+// from IAM a moment before it records that). Each cluster with findings
+// gets one access.drift_found, a trigger: it names no cause.
 func (r *Reconciler) Drift(ctx context.Context) error {
 	h := r.h
 	var clusters []store.Cluster
@@ -31,19 +32,21 @@ func (r *Reconciler) Drift(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	before := r.missing
+	r.missing = map[string]int{}
 	var errs []error
 	for _, c := range clusters {
 		if c.State != "RUNNING" || c.UUID == "" {
 			continue
 		}
-		if err := r.driftOf(ctx, c); err != nil && !dataproc.Gone(err) {
+		if err := r.driftOf(ctx, c, before); err != nil && !dataproc.Gone(err) {
 			errs = append(errs, fmt.Errorf("%s: %w", c.Resource, err))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-func (r *Reconciler) driftOf(ctx context.Context, c store.Cluster) error {
+func (r *Reconciler) driftOf(ctx context.Context, c store.Cluster, before map[string]int) error {
 	h := r.h
 	inIAM, err := h.IAM.Bindings(ctx, h.Caller, clusterOf(c))
 	if err != nil {
@@ -85,7 +88,11 @@ func (r *Reconciler) driftOf(ctx context.Context, c store.Cluster) error {
 		unbacked = append(unbacked, b.Title)
 	}
 	for _, rec := range recorded {
-		if rec.State == store.BindingActive && rec.ExpiresAt.After(now) && !seen[rec.ID] {
+		if rec.State != store.BindingActive || !rec.ExpiresAt.After(now) || seen[rec.ID] {
+			continue
+		}
+		r.missing[rec.ID] = before[rec.ID] + 1
+		if r.missing[rec.ID] == 2 {
 			findings = append(findings, events.DriftFinding{Kind: events.DriftMissing, IAMRole: rec.IAMRole, Member: rec.Member,
 				ConditionTitle: rec.ID, RequestID: rec.RequestID, Action: events.DriftReported,
 				Detail: "the grant is active but its binding is not in the policy"})

@@ -43,6 +43,11 @@ type Reconciler struct {
 	h         *Handler
 	cfg       ReconcileConfig
 	lastDrift time.Time
+	// missing counts, per grant, the drift rounds in a row that saw it
+	// ACTIVE without its binding: reported when the second does (a cascade
+	// removes a binding from IAM a moment before it records the removal),
+	// and once.
+	missing map[string]int
 }
 
 // NewReconciler returns a reconciler acting through h (IAM, Caller, Store,

@@ -46,7 +46,7 @@ func TestClusterTrail(t *testing.T) {
 		t.Errorf("bob's job on alice's cluster: reasons %+v, want %s", denied.Reasons, request.ReasonClusterNotOwned)
 	}
 
-	acc := e.publish(t, events.AccessRequested, "alice@example.com", fmt.Sprintf(`{"job_request_id":%q,"view":"logs","duration":"2s"}`, job.ID()))
+	acc := e.publish(t, events.AccessRequested, "alice@example.com", fmt.Sprintf(`{"job_request_id":%q,"view":"logs","duration":"3s"}`, job.ID()))
 	published[acc.ID()] = true
 	granted, _ := events.DecodeAccessGrant(e.until(t, "access.granted", of(events.AccessGranted, acc.ID())))
 	if granted.Member != "user:alice@example.com" || granted.IAMRole != "roles/dataproc.viewer" || granted.Resource != created.Resource ||

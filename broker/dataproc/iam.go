@@ -84,7 +84,7 @@ func (s *Submitter) Bindings(ctx context.Context, c Caller, cl Cluster) ([]Bindi
 	}
 	p, err := s.getPolicy(ctx, client, c, cl)
 	if err != nil {
-		return nil, classify(err)
+		return nil, policyFault(cl, err)
 	}
 	var out []Binding
 	for _, b := range p.GetBindings() {

@@ -88,8 +88,8 @@ func TestDevClusterWalkthrough(t *testing.T) {
 			`"job":{"type":"pyspark","main_python_uri":"gs://iis-dev-code/etl.py"}}`, d.Cluster))
 	}, "job.approved credential.issued job.submitted job.state_changed:RUNNING job.state_changed:SUCCEEDED")
 
-	step(3, "its logs for 2s", func() {
-		publish("access.requested", alice, fmt.Sprintf(`{"job_request_id":%q,"view":"logs","duration":"2s"}`, job))
+	step(3, "its logs for 3s", func() {
+		publish("access.requested", alice, fmt.Sprintf(`{"job_request_id":%q,"view":"logs","duration":"3s"}`, job))
 	}, "access.approved access.granted access.expired")
 
 	step(4, "bob's cluster", func() { publish("cluster.requested", bob, `{"template":"small"}`) },

@@ -247,6 +247,7 @@ func TestReconcilerRemovesAtExpiry(t *testing.T) {
 			p.Bindings = append(p.Bindings, &iampb.Binding{Role: "roles/dataproc.viewer", Members: []string{fmt.Sprintf("user:auditor%d@example.com", i)},
 				Condition: &expr.Expr{Title: fmt.Sprintf("audit-%d", i), Expression: `request.time < timestamp("2099-01-01T00:00:00Z")`}})
 			client.SetIamPolicy(context.Background(), &iampb.SetIamPolicyRequest{Resource: created.Resource, Policy: p}, e.adminOpts(t)...)
+			time.Sleep(2 * time.Millisecond) // pacing the other writer, not waiting for an outcome
 		}
 	}()
 	exp, _ := events.DecodeAccessExpiry(e.until(t, "access.expired", of(events.AccessExpired, acc.ID())))

@@ -99,8 +99,10 @@ func TestChaos(t *testing.T) {
 		}
 	}
 
-	// Quiet: everything decided, ended, revoked and delivered.
-	if err := quiesce(ctx, st, l.Requests, len(lockedAt), col, deadline); err != nil {
+	// Quiet: everything decided, ended, revoked and delivered; every
+	// cluster running or gone.
+	all := append(append(append([]Request{}, l.Requests...), l.ClusterRequests...), l.AccessRequests...)
+	if err := quiesce(ctx, st, all, len(lockedAt), col, deadline); err != nil {
 		t.Error(err)
 	}
 	elapsed := time.Since(start)
@@ -109,21 +111,25 @@ func TestChaos(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := Run{Requests: l.Requests, Decisions: map[string]string{}, Leavers: lockedAt, LateBound: p.LateBound,
-		Breaks: VerifyChain(trail), Delivered: delivered}
+		Breaks: VerifyChain(trail), Delivered: delivered, ClusterRequests: l.ClusterRequests, AccessRequests: l.AccessRequests}
 	if run.Audit, err = ReadAudit(trail); err != nil {
 		t.Fatal(err)
 	}
-	if run.Decisions, err = decisions(ctx, st, l.Requests); err != nil {
+	if run.Decisions, err = decisions(ctx, st, all); err != nil {
 		t.Fatal(err)
 	}
 	if run.Workloads, err = listWorkloads(ctx, c.iam, c.dataproc); err != nil {
 		t.Fatal(err)
 	}
+	if run.Clusters, run.LeaverBindings, err = listClusters(ctx, c.iam, c.dataproc, lockedAt); err != nil {
+		t.Fatal(err)
+	}
 	res := Check(run)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "chaos run, seed %d: %d workers on PostgreSQL, %d requests from %d principals, %d published twice (%d messages);\n",
-		p.Seed, p.Workers, p.Requests, len(principals), int(float64(p.Requests)*p.DupFraction+0.5), l.Published.Load())
+	fmt.Fprintf(&b, "chaos run, seed %d: %d workers on PostgreSQL, %d requests (%d jobs, %d clusters, then %d access requests) from %d principals, %d published twice (%d messages);\n",
+		p.Seed, p.Workers, p.Requests, len(l.Requests), len(l.ClusterRequests), len(l.AccessRequests), len(principals),
+		int(float64(p.Requests)*p.DupFraction+0.5), l.Published.Load())
 	fmt.Fprintf(&b, "%d kill events (%d SIGKILLs, each restarted); %d leavers deactivated over SCIM at %d decisions; quiet after %v (%.0f requests/s)\n\n",
 		killEvents, kills, len(lockedAt), p.Requests/2, elapsed.Round(100*time.Millisecond), float64(p.Requests)/elapsed.Seconds())
 	res.Print(&b)
@@ -166,8 +172,10 @@ func runDir(t *testing.T) string {
 	return dir
 }
 
-// quiesce waits until every request is processed, no job is active and
-// every deactivation had its outcome (access revoked, or rejected) audited.
+// quiesce waits until every request is processed, no job is active, every
+// cluster not ended is RUNNING and not being deleted (a leaver's are
+// gone), and every deactivation had its outcome (access revoked, or
+// rejected) audited.
 func quiesce(ctx context.Context, st store.Store, reqs []Request, leavers int, col *collector, deadline time.Time) error {
 	pending := map[string]bool{}
 	for _, r := range reqs {
@@ -175,6 +183,7 @@ func quiesce(ctx context.Context, st store.Store, reqs []Request, leavers int, c
 	}
 	for {
 		var active []store.Job
+		var clusters []store.Cluster
 		err := st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 			for id := range pending {
 				done, err := tx.IsProcessed(ctx, store.EventKey(requestSource, id))
@@ -186,14 +195,23 @@ func quiesce(ctx context.Context, st store.Store, reqs []Request, leavers int, c
 				}
 			}
 			var err error
-			active, err = tx.ListActiveJobs(ctx, time.Now().Add(24*time.Hour), 0)
+			if active, err = tx.ListActiveJobs(ctx, time.Now().Add(24*time.Hour), 0); err != nil {
+				return err
+			}
+			clusters, err = tx.ListActiveClusters(ctx)
 			return err
 		})
 		if err != nil {
 			return err
 		}
+		moving := 0 // clusters not yet running, or on their way out
+		for _, c := range clusters {
+			if c.State != "RUNNING" || c.DeleteReason != "" {
+				moving++
+			}
+		}
 		settled := col.deactivations()
-		if len(pending) == 0 && len(active) == 0 && settled >= leavers {
+		if len(pending) == 0 && len(active) == 0 && moving == 0 && settled >= leavers {
 			return nil
 		}
 		if time.Now().After(deadline) {
@@ -203,8 +221,8 @@ func quiesce(ctx context.Context, st store.Store, reqs []Request, leavers int, c
 					break
 				}
 			}
-			return fmt.Errorf("not quiet within the budget: %d requests unprocessed (e.g. %v), %d jobs active, %d of %d deactivations audited",
-				len(pending), some, len(active), settled, leavers)
+			return fmt.Errorf("not quiet within the budget: %d requests unprocessed (e.g. %v), %d jobs active, %d clusters not running, %d of %d deactivations audited",
+				len(pending), some, len(active), moving, settled, leavers)
 		}
 		time.Sleep(250 * time.Millisecond)
 	}

@@ -44,6 +44,14 @@ type Run struct {
 	// LateBound is how long after a lock a worker may still approve the
 	// leaver (a cache not yet told): beyond it, an approval is a violation.
 	LateBound time.Duration
+	// ClusterRequests and AccessRequests are the cluster and access
+	// requests published; Clusters what the Dataproc API lists at the
+	// end; LeaverBindings the IAM members of leavers still bound on a
+	// cluster at the end.
+	ClusterRequests []Request
+	AccessRequests  []Request
+	Clusters        []Cluster
+	LeaverBindings  []string
 }
 
 // Result is the outcome of Check: counts for the report, and every
@@ -75,6 +83,7 @@ type Result struct {
 	AuditRecords   int // records in the chain
 	ChainBreaks    int
 	Delivered      int // chain records received on the audit topic
+	Clusters       ClusterResult
 
 	Problems []string
 }
@@ -115,6 +124,7 @@ func Check(run Run) Result {
 		checkRequest(&res, problem, run, r, run.Audit.Trails[r.ID], perRequest[r.ID])
 	}
 	checkLeavers(&res, problem, run, perRequest)
+	checkClusters(&res, problem, run)
 	return res
 }
 

@@ -89,6 +89,7 @@ func startCluster(t *testing.T, bin, dir, dsn string, p params) *cluster {
 		"-http-addr", strings.TrimPrefix(c.httpURL, "http://"), "-scim-tokens", c.scimToken,
 		"-job-pending", p.JobPending.String(), "-job-running", p.JobRunning.String(),
 		"-checkpoint-interval", checkpointInterval.String(), // DATA_DIR/checkpoints, signed with DATA_DIR/checkpoint-key.pem
+		"-cluster-create", "300ms", "-cluster-delete", "300ms", "-cluster-quota", "0",
 		"-log-format", "json", "-log-level", "info",
 	}}
 	if err := c.dev.start(); err != nil {
@@ -118,6 +119,7 @@ func (c *cluster) startWorkers(t *testing.T, p params) {
 			"-broker-service-account", devstack.BrokerServiceAccount,
 			"-data-dir", filepath.Join(dir, fmt.Sprintf("worker-%d", i+1)),
 			"-poll-interval", "100ms", "-poll-backoff-min", "100ms", "-poll-backoff-max", "1s",
+			"-access-reconcile", "500ms", "-drift-every", "5s",
 			// The quota limiter is not what this test is about: with the
 			// real 400/min, 1,000 requests would take minutes.
 			"-dataproc-quota", "100000",
@@ -181,7 +183,8 @@ func (c *cluster) running() int {
 }
 
 // policyYAML binds data-eng to a role that may run pyspark on Serverless
-// and on the etl cluster, and denies contractors. It is the test's own, so
+// and on the etl cluster, create clusters of its own and read their logs,
+// and denies contractors. It is the test's own, so
 // that changes to the dev defaults do not change what the test expects.
 const policyYAML = `version: 1
 roles:
@@ -200,6 +203,27 @@ roles:
     max_duration: 1h
     max_credential_lifetime: 10m
     principal_types: [human, workload]
+    clusters:
+      max_clusters: 20
+      templates:
+        small:
+          project: iis-dev
+          region: europe-west1
+          master: {machine_type: n2-standard-4}
+          workers: {count: 2, machine_type: n2-standard-4}
+          image_version: 2.2-debian12
+          idle_delete_ttl: 1h
+          auto_delete_ttl: 4h
+      caps:
+        projects: [iis-dev]
+        regions: [europe-west1]
+        machine_types: [n2-standard-4]
+        max_workers: 2
+        image_versions: ["2.2-*"]
+        max_idle_delete_ttl: 1h
+        max_auto_delete_ttl: 4h
+      access:
+        logs: {iam_role: roles/dataproc.viewer, max_duration: 1h}
 bindings:
   - group: data-eng
     role: etl

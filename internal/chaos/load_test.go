@@ -60,9 +60,11 @@ type load struct {
 	pub    *transport.Publisher
 	topic  string
 
-	Requests  []Request
-	Published atomic.Int64 // messages, duplicates included
-	errs      chan error
+	Requests        []Request // job requests
+	ClusterRequests []Request
+	AccessRequests  []Request    // each for the cluster of a cluster request, a while after it
+	Published       atomic.Int64 // messages, duplicates included
+	errs            chan error
 }
 
 func newLoad(p params, rng *rand.Rand, tokens map[string]string, pub *transport.Publisher, topic string) *load {
@@ -80,8 +82,18 @@ func newLoad(p params, rng *rand.Rand, tokens map[string]string, pub *transport.
 	return l
 }
 
-func (l *load) build() (Request, events.Message, error) {
+// build makes the next request: a job, or now and then a cluster of one's
+// own (its kind says which).
+func (l *load) build() (Request, events.Message, string, error) {
 	who := l.users[l.rng.IntN(len(l.users))]
+	if l.rng.Float64() < l.p.Clusters {
+		e, err := events.NewClusterRequested(requestSource, events.ClusterRequest{IDToken: l.tokens[who], Template: "small"})
+		if err != nil {
+			return Request{}, events.Message{}, "", err
+		}
+		m, err := events.Encode(e)
+		return Request{ID: e.ID(), Principal: who}, m, events.ClusterRequested, err
+	}
 	target := events.Target{Project: "iis-dev", Region: "europe-west1"}
 	if l.rng.Float64() < l.p.ClusterJobs {
 		target.Cluster = "etl-cluster"
@@ -92,10 +104,21 @@ func (l *load) build() (Request, events.Message, error) {
 		Job:     events.JobSpec{Type: events.JobTypePySpark, MainPythonURI: "gs://iis-dev-code/etl.py"},
 	})
 	if err != nil {
+		return Request{}, events.Message{}, "", err
+	}
+	m, err := events.Encode(e)
+	return Request{ID: e.ID(), Principal: who}, m, events.JobRequested, err
+}
+
+// access is the request for the logs of a cluster request's cluster.
+func (l *load) access(r Request) (Request, events.Message, error) {
+	e, err := events.NewAccessRequested(requestSource, events.AccessRequest{IDToken: l.tokens[r.Principal],
+		ClusterRequestID: r.ID, View: events.ViewLogs, Duration: "30m"})
+	if err != nil {
 		return Request{}, events.Message{}, err
 	}
 	m, err := events.Encode(e)
-	return Request{ID: e.ID(), Principal: who}, m, err
+	return Request{ID: e.ID(), Principal: r.Principal}, m, err
 }
 
 func (l *load) send(ctx context.Context, m events.Message) {
@@ -127,11 +150,29 @@ func (l *load) run(ctx context.Context, decidedAt func(id string) (time.Time, bo
 	var wg sync.WaitGroup
 	start := time.Now()
 	for i := range l.p.Requests {
-		r, m, err := l.build()
+		r, m, kind, err := l.build()
 		if err != nil {
 			return err
 		}
-		l.Requests = append(l.Requests, r)
+		if kind == events.ClusterRequested {
+			l.ClusterRequests = append(l.ClusterRequests, r)
+			if l.rng.Float64() < l.p.Access {
+				a, am, err := l.access(r)
+				if err != nil {
+					return err
+				}
+				l.AccessRequests = append(l.AccessRequests, a)
+				wg.Go(func() {
+					select {
+					case <-time.After(2 * time.Second): // about when the cluster runs
+						l.send(ctx, am)
+					case <-ctx.Done():
+					}
+				})
+			}
+		} else {
+			l.Requests = append(l.Requests, r)
+		}
 		wg.Go(func() { l.send(ctx, m) })
 		if now, ok := dup[i]; ok {
 			delay := time.Duration(l.rng.Int64N(int64(500 * time.Millisecond)))

@@ -87,7 +87,7 @@ func (c *collector) add(pm *pubsub.Message) {
 	}
 	c.seen[e.ID()] = true
 	switch e.Type() {
-	case events.JobApproved, events.JobDenied:
+	case events.JobApproved, events.JobDenied, events.ClusterApproved, events.ClusterDenied, events.AccessApproved, events.AccessDenied:
 		if id, _ := e.Extensions()[events.ExtRequestID].(string); id != "" {
 			if _, ok := c.decidedAt[id]; !ok {
 				c.decidedAt[id] = time.Now()

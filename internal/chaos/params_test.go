@@ -24,9 +24,13 @@ type params struct {
 	Leavers     int     // engineers deactivated over SCIM halfway through
 	KillEvents  int     // each SIGKILLs one or two workers, restarted soon after
 	ClusterJobs float64 // requests for the etl cluster rather than Serverless
-	PublishRate float64 // requests per second
-	JobPending  time.Duration
-	JobRunning  time.Duration
+	// Clusters is the share of requests that ask for a cluster of one's
+	// own rather than a job; Access the share of those followed by a
+	// request for its logs.
+	Clusters, Access float64
+	PublishRate      float64 // requests per second
+	JobPending       time.Duration
+	JobRunning       time.Duration
 	// LateBound is how long after a lock an approval of the leaver is
 	// tolerated: the time a worker's directory cache takes to hear of it.
 	LateBound time.Duration
@@ -41,7 +45,7 @@ func defaultParams(t *testing.T) params {
 	p := params{
 		Workers: 3, Requests: 1000, DupFraction: 0.3,
 		Engineers: 60, Contractors: 5, Strangers: 3, Leavers: 20,
-		KillEvents: 8, ClusterJobs: 0.25, PublishRate: 80,
+		KillEvents: 8, ClusterJobs: 0.25, Clusters: 0.08, Access: 0.5, PublishRate: 80,
 		JobPending: 50 * time.Millisecond, JobRunning: 3 * time.Second,
 		LateBound: 2 * time.Second, Budget: 4*time.Minute + 30*time.Second,
 		Seed: uint64(time.Now().UnixNano()),

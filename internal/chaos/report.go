@@ -37,6 +37,18 @@ func (r Result) Print(w io.Writer) {
 	row("audit chain records", r.AuditRecords, "")
 	row("  breaks (gap, bad link, changed record)", r.ChainBreaks, 0)
 	row("  delivered on the audit topic", r.Delivered, r.AuditRecords)
+	c := r.Clusters
+	row("cluster requests with one decision", c.OneDecision, c.Requests)
+	row("  approved / stopped in flight (leaver)", fmt.Sprintf("%d / %d", c.Approved, c.StoppedInFlight), "")
+	row("  created once (cluster.created)", c.Created, "")
+	row("  requests with more than one cluster", c.Duplicates, 0)
+	row("clusters in Dataproc at the end", c.InDataproc, "")
+	row("  of no request", c.Orphans, 0)
+	row("leavers' clusters created", c.LeaverClusters, "")
+	row("  still in Dataproc", c.LeaverLeft, 0)
+	row("leavers still bound in a cluster's IAM policy", c.LeaverBindings, 0)
+	row("access requests with one decision", c.AccessDecided, c.Access)
+	row("  granted", c.AccessGranted, "")
 	row("problems", len(r.Problems), 0)
 	tw.Flush()
 }

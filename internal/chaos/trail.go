@@ -10,7 +10,7 @@ import (
 	"github.com/dataproc-iis/iis/events"
 )
 
-// Trail is what the audit chain says about one job request.
+// Trail is what the audit chain says about one job, cluster or access request.
 type Trail struct {
 	Outcomes  []string  // job.approved / job.denied, in chain order
 	DecidedAt time.Time // decision time of the first decision
@@ -22,6 +22,11 @@ type Trail struct {
 	Ended      int      // job.state_changed events that end the job
 	EndState   string   // the state of the last of those
 	Rejections []string // reasons of event.rejected about the request
+	// Of a cluster request: cluster.created events, and the reason of its
+	// cluster.deleted. Of an access request: access.granted events.
+	Created       int
+	DeletedReason string
+	Granted       int
 }
 
 // Audit is the audit chain read back and grouped.
@@ -81,6 +86,28 @@ func (a *Audit) add(e event.Event) error {
 		a.Trails[id] = t
 	}
 	switch e.Type() {
+	case events.ClusterApproved, events.ClusterDenied:
+		d, err := events.DecodeClusterDecision(e)
+		if err != nil {
+			return err
+		}
+		t.Outcomes = append(t.Outcomes, d.Outcome)
+	case events.AccessApproved, events.AccessDenied:
+		d, err := events.DecodeAccessDecision(e)
+		if err != nil {
+			return err
+		}
+		t.Outcomes = append(t.Outcomes, d.Outcome)
+	case events.ClusterCreated:
+		t.Created++
+	case events.AccessGranted:
+		t.Granted++
+	case events.ClusterDeleted:
+		d, err := events.DecodeClusterDeletion(e)
+		if err != nil {
+			return err
+		}
+		t.DeletedReason = d.Reason
 	case events.JobApproved, events.JobDenied:
 		d, err := events.DecodeJobDecision(e)
 		if err != nil {

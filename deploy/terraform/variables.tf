@@ -92,6 +92,9 @@ variable "role_dataproc_permissions" {
     "dataproc.jobs.cancel",
     "dataproc.operations.get",
     "dataproc.operations.cancel",
+    # Clusters the role's holders ask for: created with the role's token, their VMs running as it.
+    "dataproc.clusters.create",
+    "dataproc.clusters.get",
   ]
 }
 

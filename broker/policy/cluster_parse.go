@@ -17,8 +17,13 @@ var (
 	iamRoleName    = regexp.MustCompile(`^(roles/|projects/[a-z][a-z0-9-]{4,28}[a-z0-9]/roles/|organizations/[0-9]{1,20}/roles/)[A-Za-z0-9_.]{1,128}$`)
 	componentName  = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 	networkTagName = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
-	views          = []string{"logs", "ui"}
-	settings       = []string{SettingAllowed, SettingRequired, SettingForbidden}
+	// The forms the event schemas accept (schemas/cluster.*.json): a
+	// template's values end up in cluster.approved.
+	machineTypeName  = regexp.MustCompile(`^[a-z][a-z0-9-]{0,62}$`)
+	imageVersionName = regexp.MustCompile(`^[0-9]+(\.[0-9]+)*(-[a-z0-9]+)?$`)
+	propertyName     = regexp.MustCompile(`^[a-z][a-z0-9-]*:[A-Za-z0-9][A-Za-z0-9._/-]{0,255}$`)
+	views            = []string{"logs", "ui"}
+	settings         = []string{SettingAllowed, SettingRequired, SettingForbidden}
 )
 
 // clusters parses a role's clusters section. Every template must lie
@@ -104,7 +109,9 @@ func (l *errorList) template(n *yaml.Node, what string) ClusterSpec {
 		case "secondary_workers":
 			s.SecondaryWorkers = l.nodes(v, w, 0)
 		case "image_version":
-			s.ImageVersion = l.str(v, w)
+			if s.ImageVersion = l.str(v, w); s.ImageVersion != "" && !imageVersionName.MatchString(s.ImageVersion) {
+				l.at(v, "%s: %q is not a Dataproc image version (e.g. 2.2-debian12)", w, s.ImageVersion)
+			}
 		case "idle_delete_ttl":
 			s.IdleDeleteTTL = l.duration(v, w, MaxClusterTTL)
 		case "auto_delete_ttl":
@@ -125,6 +132,11 @@ func (l *errorList) template(n *yaml.Node, what string) ClusterSpec {
 			s.OptionalComponents = l.pattern(v, w, componentName, "an optional component (JUPYTER, ZEPPELIN, ...)")
 		case "properties":
 			s.Properties = l.stringMap(v, w)
+			for k := range s.Properties {
+				if !propertyName.MatchString(k) {
+					l.at(v, "%s: %q is not a cluster property (prefix:property, e.g. spark:spark.executor.memory)", w, k)
+				}
+			}
 		default:
 			return false
 		}
@@ -148,7 +160,9 @@ func (l *errorList) nodes(n *yaml.Node, what string, count int) NodeSpec {
 		case "count":
 			g.Count = l.count(v, w, 0, 10000)
 		case "machine_type":
-			g.MachineType = l.str(v, w)
+			if g.MachineType = l.str(v, w); g.MachineType != "" && !machineTypeName.MatchString(g.MachineType) {
+				l.at(v, "%s: %q is not a machine type (e.g. n2-standard-4)", w, g.MachineType)
+			}
 		case "accelerators":
 			if !l.kind(v, yaml.SequenceNode, w, "a list") {
 				return true
@@ -158,7 +172,9 @@ func (l *errorList) nodes(n *yaml.Node, what string, count int) NodeSpec {
 				l.fields(a, fmt.Sprintf("%s[%d]", w, i), func(key string, _, v *yaml.Node) bool {
 					switch key {
 					case "type":
-						acc.Type = l.str(v, w+": type")
+						if acc.Type = l.str(v, w+": type"); acc.Type != "" && !machineTypeName.MatchString(acc.Type) {
+							l.at(v, "%s: type %q is not an accelerator type (e.g. nvidia-tesla-t4)", w, acc.Type)
+						}
 					case "count":
 						acc.Count = l.count(v, w+": count", 1, 16)
 					default:

@@ -204,6 +204,8 @@ roles:
 		{"bad IAM role", role(strings.Replace(tpl, "%s", "2", 1) + caps + "      access:\n        logs: {iam_role: dataproc.viewer, max_duration: 1h}\n"), "is not an IAM role"},
 		{"unknown view", role(strings.Replace(tpl, "%s", "2", 1) + caps + "      access:\n        shell: {iam_role: roles/x, max_duration: 1h}\n"), `unknown field "shell"`},
 		{"bad condition", role(strings.Replace(tpl, "%s", "2", 1) + caps + "      condition: cluster.workerz > 1\n"), "undefined field 'workerz'"},
+		{"bad image version", role(strings.Replace(strings.Replace(tpl, "%s", "2", 1), "2.2-debian12", "latest", 1) + caps), "is not a Dataproc image version"},
+		{"bad property key", role(strings.Replace(tpl, "%s", "2", 1) + "          properties: {\"no-prefix\": x}\n" + caps), "is not a cluster property"},
 	} {
 		_, err := Parse("p.yaml", []byte(c.yaml))
 		if err == nil || !strings.Contains(err.Error(), c.want) {

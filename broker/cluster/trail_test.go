@@ -8,6 +8,7 @@ import (
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/request"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -106,6 +107,9 @@ func TestClusterTrail(t *testing.T) {
 // allRecords decodes the whole audit chain, in chain order.
 func allRecords(t *testing.T, e env) []event.Event {
 	t.Helper()
+	if _, err := audit.Sequence(e.Ctx, e.Broker.Store, 0); err != nil { // chain what has committed
+		t.Fatal(err)
+	}
 	recs, err := e.Broker.Store.AuditTrail(e.Ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -170,6 +170,9 @@ func (r *rig) step(t *testing.T, id string, d time.Duration, want string) store.
 
 func (r *rig) trail(t *testing.T, id string) []string {
 	t.Helper()
+	if _, err := audit.Sequence(r.ctx, r.st, 0); err != nil { // chain what has committed
+		t.Fatal(err)
+	}
 	recs, err := r.st.AuditTrail(r.ctx, 0, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dataproc-iis/iis/broker/audit"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/broker/store/storeopen"
 	"github.com/dataproc-iis/iis/broker/transport"
@@ -234,6 +235,12 @@ func quiesce(ctx context.Context, st store.Store, reqs []Request, leavers int, c
 func settle(ctx context.Context, st store.Store, col *collector, timeout time.Duration) ([]store.OutboxMessage, int, error) {
 	deadline := time.Now().Add(timeout)
 	for {
+		// Chain what has committed, as every relay does: a record
+		// committed just before the run went quiet (a job the watcher
+		// saw end at that moment) may not be chained yet.
+		if _, err := audit.Sequence(ctx, st, 0); err != nil {
+			return nil, 0, err
+		}
 		trail, err := st.AuditTrail(ctx, 0, 0)
 		if err != nil {
 			return nil, 0, err

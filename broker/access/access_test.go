@@ -226,13 +226,16 @@ func TestReconcilerRemovesAtExpiry(t *testing.T) {
 	cl, created := e.running(t, "bob@example.com")
 	acc := e.publish(t, events.AccessRequested, "bob@example.com", `{"cluster_request_id":"`+cl.ID()+`","view":"ui","duration":"3s"}`)
 	e.until(t, "access.granted", of(events.AccessGranted, acc.ID()))
-	// A concurrent writer keeps adding its own (non-broker) bindings.
+	// A concurrent writer keeps adding its own (non-broker) bindings, from
+	// before the expiry until 3s after it: the broker's removals conflict
+	// with it, and on a loaded machine could lose every race while it runs.
 	stop := make(chan struct{})
 	done := make(chan struct{})
+	until := time.Now().Add(6 * time.Second)
 	go func() {
 		defer close(done)
 		client := e.iamClient(t)
-		for i := 0; ; i++ {
+		for i := 0; time.Now().Before(until); i++ {
 			select {
 			case <-stop:
 				return

@@ -102,6 +102,11 @@ func (p *Policy) EvaluateAccess(req AccessRequest) AccessDecision {
 			fail(CodeJustification, "a justification is required")
 		case r.cond != nil && !e.cancelCondition(r, &d.Reasons):
 		default:
+			if msg := e.approvalRefusal(r, "access"); msg != "" {
+				// Allowed only once approved, as a job would be: not allowed.
+				fail(CodeClusterApproval, msg)
+				return d
+			}
 			d.Allowed, d.Binding, d.Role, d.IAMRole = true, c.binding.String(), r.name, view.iamRole
 			d.Duration = req.Duration
 			if d.Duration == 0 {

@@ -70,6 +70,11 @@ func (p *Policy) evaluateCluster(req ClusterRequest, explain bool) ClusterDecisi
 		if !ok {
 			continue
 		}
+		if msg := e.approvalRefusal(c.role, "cluster"); msg != "" {
+			// Allowed only once approved, as a job would be: not allowed.
+			d.Reasons = append(d.Reasons, ClusterReason{Code: CodeClusterApproval, Role: c.role.name, Field: "role", Cap: "approval", Message: msg})
+			return d
+		}
 		d.Allowed, d.Binding, d.Role, d.Template = true, c.binding.String(), c.role.name, req.Template
 		d.ServiceAccount, d.Spec, d.CredentialLifetime = c.role.serviceAccount, spec, c.role.maxCredential
 		d.Reasons = append(d.Reasons, ClusterReason{Code: CodeAllowed, Role: c.role.name,

@@ -57,7 +57,7 @@ type role struct {
 	cond            *condition
 	approval        *approvalRule // the role's own approval rule, or nil
 	mayCancelOthers bool
-	mayReadAudit    bool // audit_read.go
+	mayReadAudit    bool          // audit_read.go
 	clusters        *clusterRules // nil: the role creates no clusters
 }
 

@@ -2,6 +2,7 @@ package chaos
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
@@ -16,8 +17,9 @@ type Trail struct {
 	DecidedAt time.Time // decision time of the first decision
 	Issued    int       // credential.issued
 	Submitted int       // job.submitted
-	// Found counts job.submitted caused by an identity event: a workload
-	// whose worker died before recording it, found by a revocation cascade.
+	// Found counts workloads whose worker died before recording them, found
+	// and cancelled by a revocation cascade (its STATE_UNSPECIFIED ->
+	// CANCELLING change, which the cascade's recordCancelled writes).
 	Found      int
 	Ended      int      // job.state_changed events that end the job
 	EndState   string   // the state of the last of those
@@ -121,13 +123,13 @@ func (a *Audit) add(e event.Event) error {
 		t.Issued++
 	case events.JobSubmitted:
 		t.Submitted++
-		if cause, _ := e.Extensions()[events.ExtCausationID].(string); cause != id {
-			t.Found++
-		}
 	case events.JobStateChanged:
 		sc, err := events.DecodeStateChange(e)
 		if err != nil {
 			return err
+		}
+		if sc.PreviousState == "STATE_UNSPECIFIED" && sc.State == "CANCELLING" && strings.HasPrefix(sc.Detail, "submitted under the grant but not recorded") {
+			t.Found++
 		}
 		if sc.Ended {
 			t.Ended++

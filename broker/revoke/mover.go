@@ -74,6 +74,7 @@ func (h *Handler) recheck(ctx context.Context, e event.Event, m events.Member) e
 	if err != nil || (len(checks) == 0 && len(grants) == 0 && aw.empty() && len(clusters) == 0 && len(bindings) == 0) {
 		return err
 	}
+	defer h.hold(ctx, work)()
 	actions, lastCancel := h.cancelAll(ctx, work)
 	taken := h.takeAway(ctx, who.principal.ID, events.DeletedMover, clusters, bindings)
 	if taken.last.After(lastCancel) {

@@ -127,6 +127,7 @@ func (h *Handler) leaver(ctx context.Context, e event.Event, uc events.UserChang
 	var taken *takings
 	var actions []events.RevokeAction
 	var lastCancel time.Time
+	defer h.hold(ctx, work)()
 	var wg sync.WaitGroup
 	wg.Go(func() { actions, lastCancel = h.cancelAll(ctx, work) })
 	wg.Go(func() { taken = h.takeAway(ctx, who.principal.ID, events.DeletedLeaver, clusters, bindings) })
@@ -146,6 +147,18 @@ func action(typ string) string {
 		return "user_deleted"
 	}
 	return "user_deactivated"
+}
+
+// hold keeps the watchers off the recorded workloads until the returned
+// release, which runs once finish has recorded the cancels (watch.Hold).
+func (h *Handler) hold(ctx context.Context, work []workload) (release func()) {
+	var ids []string
+	for _, w := range work {
+		if !w.unrecorded {
+			ids = append(ids, w.job.RequestID)
+		}
+	}
+	return watch.Hold(ctx, h.Store, ids, h.now())
 }
 
 // cancelAll cancels every workload concurrently and returns one action

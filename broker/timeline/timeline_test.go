@@ -1,6 +1,7 @@
 package timeline_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -60,11 +61,12 @@ func newRig(t *testing.T) *rig {
 	r.alice, r.bob = request(t, stack.Token("alice@example.com")), request(t, stack.Token("bob@example.com"))
 	env.PublishEvent(r.alice)
 	env.PublishEvent(r.bob)
-	await(t, env, r.bob.ID(), "RUNNING")
+	seen := map[string]bool{}
+	await(t, env, seen, r.bob.ID(), "RUNNING")
 	base := env.SCIM()
 	env.SCIMDeactivate(base, env.SCIMUserID(base, "bob@example.com"))
-	await(t, env, r.bob.ID(), "CANCELLED")
-	await(t, env, r.alice.ID(), "SUCCEEDED")
+	await(t, env, seen, r.bob.ID(), "CANCELLED")
+	await(t, env, seen, r.alice.ID(), "SUCCEEDED")
 
 	d := env.Broker.Decider()
 	var h http.Handler
@@ -91,14 +93,17 @@ func request(t *testing.T, token string) event.Event {
 	return e
 }
 
-func await(t *testing.T, env *brokertest.Env, id, state string) {
+// await reads the audit topic until request id has reached state. seen
+// keeps every request's states read so far: the two requests run at once,
+// and a state read while waiting for the other's is not lost.
+func await(t *testing.T, env *brokertest.Env, seen map[string]bool, id, state string) {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
-	for {
+	for !seen[id+" "+state] {
 		select {
 		case e := <-env.Audit:
-			if sc, err := events.DecodeStateChange(e); err == nil && e.Extensions()[events.ExtRequestID] == id && sc.State == state {
-				return
+			if sc, err := events.DecodeStateChange(e); err == nil {
+				seen[fmt.Sprint(e.Extensions()[events.ExtRequestID])+" "+sc.State] = true
 			}
 		case <-deadline:
 			t.Fatalf("request %s never reached %s", id, state)

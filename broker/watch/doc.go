@@ -8,4 +8,7 @@
 // share the jobs: each round claims the due jobs (store.JobClaims, SKIP
 // LOCKED on PostgreSQL) for a lease, so each job is polled by one watcher,
 // and a watcher that dies only delays its jobs until the lease runs out.
+// A canceller (a cascade, a cancel request) holds the jobs it cancels from
+// the watchers until it has recorded the cancel (Hold), so that the trail
+// reads its cause before the CANCELLING it caused.
 package watch

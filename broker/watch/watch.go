@@ -174,6 +174,12 @@ func (w *Watcher) check(ctx context.Context, j store.Job) (changed bool, err err
 		if err != nil || cur.Ended || cur.State == state && !ended {
 			return err // another watcher recorded this change
 		}
+		if !cur.NextPollAt.Equal(j.NextPollAt) {
+			// Rescheduled since the claim: a canceller holds the job (see
+			// Hold) or has recorded its cancel. It records what it caused;
+			// the next poll sees the rest.
+			return nil
+		}
 		ev, err := w.changeEvent(cur, state, ended, detail)
 		if err != nil {
 			return err
@@ -226,10 +232,10 @@ func (w *Watcher) reschedule(ctx context.Context, j store.Job, state string, end
 		if err != nil {
 			return err
 		}
-		if cur.State != j.State {
-			// Changed since the claim (a cascade marked it CANCELLING):
-			// keep that, and look again at once instead of backing off.
-			state, delay = cur.State, 0
+		if !cur.NextPollAt.Equal(j.NextPollAt) {
+			// Rescheduled since the claim (a canceller holds the job or
+			// has marked it CANCELLING): keep its schedule.
+			return nil
 		}
 		_, err = tx.UpdateJobState(ctx, j.RequestID, state, ended, w.Now().Add(delay), "")
 		return err

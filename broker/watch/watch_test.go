@@ -187,3 +187,68 @@ func TestEndAfterCancelIsReported(t *testing.T) {
 		t.Errorf("causationid = %v, want the job's last event ev-cancel", got)
 	}
 }
+
+// holdingDataproc reports CANCELLING; during the poll a canceller holds
+// the job, as a cascade does between its Cancel call and recording it.
+type holdingDataproc struct{ during func() }
+
+func (d holdingDataproc) State(context.Context, dataproc.Caller, dataproc.Submission) (string, bool, string, error) {
+	d.during()
+	return "CANCELLING", false, "", nil
+}
+
+func (holdingDataproc) Cancel(context.Context, dataproc.Caller, dataproc.Submission) error {
+	return nil
+}
+
+// TestHeldJobIsLeftToItsCanceller: a watcher that claimed a job before a
+// canceller held it sees the CANCELLING the cancel caused, and leaves the
+// recording to the canceller, so that the trail reads the cause before
+// the change. Once the hold is released, the next poll records what is
+// still unrecorded.
+func TestHeldJobIsLeftToItsCanceller(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	putJobs(t, st, 1, "RUNNING")
+	var release func()
+	dp := holdingDataproc{during: func() {
+		if release == nil {
+			release = watch.Hold(ctx, st, []string{"r000"}, time.Now())
+		}
+	}}
+	w, err := watch.New(watch.Config{Source: "//test", MinBackoff: time.Millisecond}, st, audit.Log{Topic: "audit"}, dp, watch.StaticCaller("t"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := w.Poll(ctx); err != nil || n != 0 {
+		t.Fatalf("poll during the hold: %d changes, %v; want none", n, err)
+	}
+	j := getJob(t, st, "r000")
+	if j.State != "RUNNING" || time.Until(j.NextPollAt) < watch.CancelHold/2 {
+		t.Fatalf("during the hold: %s, next poll in %v; want RUNNING, held", j.State, time.Until(j.NextPollAt).Round(time.Second))
+	}
+	if n, _ := w.Poll(ctx); n != 0 {
+		t.Fatalf("a held job was polled: %d changes", n)
+	}
+	release()
+	if n, err := w.Poll(ctx); err != nil || n != 1 {
+		t.Fatalf("poll after the release: %d changes, %v; want the CANCELLING recorded", n, err)
+	}
+	if j := getJob(t, st, "r000"); j.State != "CANCELLING" {
+		t.Errorf("after the release: %s, want CANCELLING", j.State)
+	}
+}
+
+func getJob(t *testing.T, st store.Store, id string) store.Job {
+	t.Helper()
+	var j store.Job
+	err := st.View(context.Background(), func(ctx context.Context, tx store.Tx) error {
+		var err error
+		j, err = tx.GetJob(ctx, id)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}

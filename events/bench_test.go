@@ -19,6 +19,7 @@ func BenchmarkDecodeValidate(b *testing.B) {
 	b.SetBytes(int64(len(m.Data)))
 	b.ReportAllocs()
 	for b.Loop() {
+		validated.reset() // a message that arrives is new: its data is validated
 		e, err := Decode(m)
 		if err != nil {
 			b.Fatal(err)
@@ -45,6 +46,7 @@ func BenchmarkDecodeValidateByType(b *testing.B) {
 			b.SetBytes(int64(len(m.Data)))
 			b.ReportAllocs()
 			for b.Loop() {
+				validated.reset()
 				e, err := Decode(m)
 				if err != nil {
 					b.Fatal(err)
@@ -58,7 +60,7 @@ func BenchmarkDecodeValidateByType(b *testing.B) {
 }
 
 // BenchmarkNewEncode measures what a producer pays: New (with schema
-// validation) and Encode (which validates again).
+// validation) and Encode (whose validation of the same bytes is a lookup).
 func BenchmarkNewEncode(b *testing.B) {
 	d := sampleDecision(OutcomeApproved)
 	b.ReportAllocs()

@@ -104,6 +104,10 @@ func validateData(typ string, data []byte) error {
 	if len(data) == 0 {
 		return fail(ReasonMalformed, "data is empty")
 	}
+	key := validKey(typ, data)
+	if validated.has(key) {
+		return nil // these very bytes passed this type's schema already
+	}
 	v, err := parseJSON(data)
 	if err != nil {
 		return err
@@ -111,6 +115,7 @@ func validateData(typ string, data []byte) error {
 	if err := sch.Validate(v); err != nil {
 		return fail(ReasonSchemaViolation, "%s data: %s", typ, cs.describe(err))
 	}
+	validated.add(key)
 	return nil
 }
 

@@ -87,3 +87,28 @@ func TestDecisionInputRefusesTokens(t *testing.T) {
 		wantFault(t, "NewJobApproved(claims with "+name+")", err, ReasonSchemaViolation)
 	}
 }
+
+// TestValidatedMemoIsExact: a changed byte under a remembered type, or the
+// same bytes under another type, are validated afresh.
+func TestValidatedMemoIsExact(t *testing.T) {
+	e := mustNew(t, JobRequested, sampleJobRequest())
+	m, err := Encode(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := m
+	bad.Data = []byte(strings.Replace(string(m.Data), `"pyspark"`, `"cobol"`, 1))
+	if _, err := Decode(bad); err == nil {
+		t.Error("Decode(data changed after a valid copy was seen) = nil, want a schema violation")
+	}
+	other := m
+	other.Attributes = map[string]string{}
+	for k, v := range m.Attributes {
+		other.Attributes[k] = v
+	}
+	other.Attributes["ce-type"] = JobCancelRequested
+	delete(other.Attributes, "ce-dataschema")
+	if _, err := Decode(other); err == nil {
+		t.Error("Decode(valid job.requested bytes as a cancel request) = nil, want a schema violation")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -136,19 +137,33 @@ func (r *rig) userIDs(n int) []string {
 	return ids
 }
 
+// deactivate sends Okta's deactivation, and like Okta waits out a 429
+// (the SCIM endpoint's per-client rate limit, Retry-After) and sends it
+// again.
 func (r *rig) deactivate(base, id string) {
 	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],"Operations":[{"op":"replace","value":{"active":false}}]}`
-	req, _ := http.NewRequestWithContext(r.ctx, http.MethodPatch, base+"/Users/"+id, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+scimToken)
-	req.Header.Set("Content-Type", "application/scim+json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		r.tb.Error(err)
+	for attempt := 0; ; attempt++ {
+		req, _ := http.NewRequestWithContext(r.ctx, http.MethodPatch, base+"/Users/"+id, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+scimToken)
+		req.Header.Set("Content-Type", "application/scim+json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			r.tb.Error(err)
+			return
+		}
+		resp.Body.Close()
+		if resp.StatusCode == http.StatusTooManyRequests && attempt < 100 {
+			wait := time.Second
+			if s, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && s > 0 {
+				wait = time.Duration(s) * time.Second
+			}
+			time.Sleep(wait) // the IdP's own back-off, as the endpoint asks
+			continue
+		}
+		if resp.StatusCode != http.StatusOK {
+			r.tb.Errorf("SCIM deactivate %s: %s", id, resp.Status)
+		}
 		return
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		r.tb.Errorf("SCIM deactivate %s: %s", id, resp.Status)
 	}
 }
 

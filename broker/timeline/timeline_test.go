@@ -6,15 +6,18 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cloudevents/sdk-go/v2/event"
 
+	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/timeline"
 	"github.com/dataproc-iis/iis/events"
 	"github.com/dataproc-iis/iis/internal/brokertest"
 	"github.com/dataproc-iis/iis/internal/dataprocserver"
+	"github.com/dataproc-iis/iis/internal/devstack"
 )
 
 const policyYAML = `
@@ -53,12 +56,25 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	stack := brokertest.NewStack(t, policyYAML, dataprocserver.Timing{Pending: 10 * time.Millisecond, Running: 300 * time.Millisecond})
+	// Bob's workload runs until the cascade cancels it, however slow the
+	// machine; alice's ends on its own.
+	var bobLabel atomic.Value
+	bobLabel.Store("")
+	stack := brokertest.NewStack(t, policyYAML, dataprocserver.Timing{Pending: 10 * time.Millisecond, Running: 300 * time.Millisecond},
+		func(c *devstack.Config) {
+			c.TimingFor = func(w dataprocserver.Workload) dataprocserver.Timing {
+				if w.Labels[dataproc.LabelRequest] == bobLabel.Load() {
+					return dataprocserver.Timing{Pending: 10 * time.Millisecond, Running: time.Hour, Cancel: 20 * time.Millisecond}
+				}
+				return dataprocserver.Timing{}
+			}
+		})
 	env := brokertest.New(t, stack.Option())
 	env.ImportDirectory(directoryYAML)
 	env.Start()
 	r := &rig{env: env, stack: stack}
 	r.alice, r.bob = request(t, stack.Token("alice@example.com")), request(t, stack.Token("bob@example.com"))
+	bobLabel.Store(dataproc.RequestLabel(r.bob.ID()))
 	env.PublishEvent(r.alice)
 	env.PublishEvent(r.bob)
 	seen := map[string]bool{}
@@ -106,7 +122,7 @@ func await(t *testing.T, env *brokertest.Env, seen map[string]bool, id, state st
 				seen[fmt.Sprint(e.Extensions()[events.ExtRequestID])+" "+sc.State] = true
 			}
 		case <-deadline:
-			t.Fatalf("request %s never reached %s", id, state)
+			t.Fatalf("request %s never reached %s; seen %v", id, state, seen)
 		}
 	}
 }

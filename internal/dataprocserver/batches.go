@@ -82,11 +82,11 @@ func (s *Server) CreateBatch(ctx context.Context, req *dataprocpb.CreateBatchReq
 	stored.Creator = caller(ctx)
 	stored.Operation = operationName(project, region, newUUID())
 	stored.State, stored.StateMessage, stored.StateTime, stored.StateHistory = 0, "", nil, nil
+	w := Workload{Kind: "batch", Project: project, Region: region, ID: id, ServiceAccount: runsAs, Labels: stored.GetLabels()}
 	rec := &batchRec{batch: stored, project: project, region: region, runsAs: runsAs, requestID: req.GetRequestId(),
-		run: run{created: now, timing: s.timing}}
+		run: run{created: now, timing: s.workloadTiming(w)}}
 	if s.failure != nil {
-		rec.run.failure = s.failure(Workload{Kind: "batch", Project: project, Region: region, ID: id,
-			ServiceAccount: runsAs, Labels: stored.GetLabels()})
+		rec.run.failure = s.failure(w)
 	}
 	s.state.batches[name] = rec
 	s.state.ops[stored.Operation] = opRec{project: project, region: region, batch: name}

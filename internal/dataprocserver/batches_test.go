@@ -235,3 +235,30 @@ func TestListBatches(t *testing.T) {
 		})
 	}
 }
+
+func TestTimingFor(t *testing.T) {
+	e := newEnv(t, func(c *Config) {
+		c.TimingFor = func(w Workload) Timing {
+			if w.Labels["long"] == "yes" {
+				return Timing{Pending: time.Minute, Running: time.Hour}
+			}
+			return Timing{}
+		}
+	})
+	ctx := context.Background()
+	as := e.as(t, etlSA)
+	for _, id := range []string{"long", "short"} {
+		if _, err := e.batches.CreateBatch(ctx, &dataprocpb.CreateBatchRequest{
+			Parent: parent(), BatchId: id, Batch: sparkBatch(etlSA, map[string]string{"long": map[string]string{"long": "yes"}[id]}),
+		}, as...); err != nil {
+			t.Fatalf("CreateBatch(%s) = %v", id, err)
+		}
+	}
+	e.clock.Advance(15 * time.Minute)
+	for id, want := range map[string]dataprocpb.Batch_State{"long": dataprocpb.Batch_RUNNING, "short": dataprocpb.Batch_SUCCEEDED} {
+		b, err := e.batches.GetBatch(ctx, &dataprocpb.GetBatchRequest{Name: parent() + "/batches/" + id}, as...)
+		if err != nil || b.GetState() != want {
+			t.Errorf("GetBatch(%s) at +15m = %v, %v; want %v", id, b.GetState(), err, want)
+		}
+	}
+}

@@ -90,11 +90,11 @@ func (s *Server) submit(ctx context.Context, req *dataprocpb.SubmitJobRequest) (
 	stored.Reference = &dataprocpb.JobReference{ProjectId: project, JobId: id}
 	stored.JobUuid = newUUID()
 	stored.Status, stored.StatusHistory, stored.Done = nil, nil, false
+	w := Workload{Kind: "job", Project: project, Region: region, ID: id, ServiceAccount: runsAs, Labels: stored.GetLabels()}
 	rec := &jobRec{job: stored, project: project, region: region, runsAs: runsAs, requestID: req.GetRequestId(),
-		run: run{created: s.clock.Now(), timing: s.timing}}
+		run: run{created: s.clock.Now(), timing: s.workloadTiming(w)}}
 	if s.failure != nil {
-		rec.run.failure = s.failure(Workload{Kind: "job", Project: project, Region: region, ID: id,
-			ServiceAccount: runsAs, Labels: stored.GetLabels()})
+		rec.run.failure = s.failure(w)
 	}
 	s.state.jobs[key] = rec
 	if req.GetRequestId() != "" {

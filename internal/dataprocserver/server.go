@@ -42,6 +42,10 @@ type Config struct {
 	Admins []string
 	// Timing of the state machine; zero means DefaultTiming.
 	Timing Timing
+	// TimingFor, when set, is asked once per new job or batch; a non-zero
+	// answer replaces Timing for that workload (a test that needs one job to
+	// outlast another whatever the machine's load).
+	TimingFor func(Workload) Timing
 	// Failure, when set, is asked once per new workload; a non-empty answer
 	// makes the workload end in ERROR/FAILED with that message.
 	Failure func(Workload) string
@@ -106,6 +110,7 @@ type Server struct {
 	admins   map[string]bool
 	timing   Timing
 	failure  func(Workload) string
+	timingOf func(Workload) Timing
 	clock    Clock
 
 	clusterTiming   ClusterTiming
@@ -135,6 +140,7 @@ func Start(ctx context.Context, addr string, cfg Config) (*Server, error) {
 		admins:   make(map[string]bool, len(cfg.Admins)),
 		timing:   cfg.Timing,
 		failure:  cfg.Failure,
+		timingOf: cfg.TimingFor,
 		clock:    cfg.Clock,
 		state:    newState(),
 
@@ -198,4 +204,14 @@ func (s *Server) CreatedFor(requestID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.state.createdFor[requestID]
+}
+
+// workloadTiming is the timing of the new workload w.
+func (s *Server) workloadTiming(w Workload) Timing {
+	if s.timingOf != nil {
+		if t := s.timingOf(w); t != (Timing{}) {
+			return t
+		}
+	}
+	return s.timing
 }

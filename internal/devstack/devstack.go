@@ -40,6 +40,8 @@ type Config struct {
 	// Clusters maps cluster names to the VM service account their jobs run as.
 	Clusters map[string]string
 	Timing   dataprocserver.Timing
+	// TimingFor overrides Timing per workload (see dataprocserver.Config).
+	TimingFor func(dataprocserver.Workload) dataprocserver.Timing
 	// ClusterTiming, ClusterQuota and IgnoreLifecycle configure the
 	// clusters the broker creates (see dataprocserver.Config).
 	ClusterTiming   dataprocserver.ClusterTiming
@@ -91,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Stack, error) {
 		return nil, err
 	}
 	iamCfg := iamserver.Config{Interceptors: cfg.IAMInterceptors}
-	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing,
+	dpCfg := dataprocserver.Config{Clusters: cfg.Clusters, Admins: []string{BrokerServiceAccount}, Timing: cfg.Timing, TimingFor: cfg.TimingFor,
 		Interceptors: cfg.DataprocInterceptors, ClusterTiming: cfg.ClusterTiming, ClusterQuota: cfg.ClusterQuota,
 		IgnoreLifecycle: cfg.IgnoreLifecycle, ClusterFailure: cfg.ClusterFailure}
 	if cfg.Clock != nil {

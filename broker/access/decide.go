@@ -12,7 +12,6 @@ import (
 
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/fault"
-	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/request"
 	"github.com/dataproc-iis/iis/broker/store"
@@ -32,15 +31,10 @@ const (
 func (h *Handler) decide(ctx context.Context, e event.Event, req events.AccessRequest) (store.Decision, error) {
 	key := store.EventKey(e.Source(), e.ID())
 	digest := Digest(req)
-	var d store.Decision
-	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		d, err = tx.GetDecision(ctx, key)
-		return err
-	})
+	d, err := request.Recorded(ctx, h.Store, key)
 	switch {
 	case err == nil:
-		return d, sameRequest(d, digest)
+		return d, request.SameRequest(d, digest)
 	case !errors.Is(err, store.ErrNotFound):
 		return d, err
 	}
@@ -53,7 +47,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.AccessRe
 	if err != nil {
 		return d, err
 	}
-	principal, userID := recordName(id, req.IDToken), directoryField(id, "user_id")
+	principal, userID := id.RecordName(req.IDToken), id.DirectoryField("user_id")
 	var out decided
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
@@ -80,7 +74,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.AccessRe
 			if d, err = tx.GetDecision(ctx, key); err != nil {
 				return err
 			}
-			return sameRequest(d, digest)
+			return request.SameRequest(d, digest)
 		}
 		if err := h.Audit.Append(ctx, tx, ev); err != nil {
 			return err
@@ -199,31 +193,6 @@ func (h *Handler) event(e event.Event, req events.AccessRequest, id decision.Ide
 	}
 	ad.Outcome, ad.Binding, ad.IAMRole, ad.Member, ad.ExpiresAt = events.OutcomeApproved, out.pd.Binding, out.pd.IAMRole, out.member, out.pd.ExpiresAt.UTC()
 	return events.NewAccessApproved(h.Source, ad, opts...)
-}
-
-func recordName(id decision.Identity, token string) string {
-	if name := directoryField(id, "user_name"); name != "" {
-		return name
-	}
-	if id.Token.ID != "" {
-		return id.Token.ID
-	}
-	return "unverified:" + identity.Fingerprint(token)
-}
-
-func directoryField(id decision.Identity, name string) string {
-	if dir, ok := id.Facts["directory"].(map[string]any); ok {
-		v, _ := dir[name].(string)
-		return v
-	}
-	return ""
-}
-
-func sameRequest(d store.Decision, digest string) error {
-	if d.RequestDigest != "" && d.RequestDigest != digest {
-		return fault.Permanentf(request.ReasonConflict, "event %s reuses a decided request's source and id with a different body or token", d.RequestID)
-	}
-	return nil
 }
 
 func truncate(s string, n int) string {

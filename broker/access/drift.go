@@ -2,8 +2,6 @@ package access
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -117,10 +115,4 @@ func (r *Reconciler) driftOf(ctx context.Context, c store.Cluster, before map[st
 		zerolog.Ctx(ctx).Warn().Str("cluster", c.Resource).Int("findings", len(findings)).Int("removed", len(unbacked)).Msg("IAM drift found")
 	}
 	return err
-}
-
-func newHolder() string {
-	var b [12]byte
-	rand.Read(b[:]) // never fails
-	return hex.EncodeToString(b[:])
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/dataproc-iis/iis/broker/dataproc"
+	"github.com/dataproc-iis/iis/broker/request"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
 )
@@ -82,7 +83,7 @@ const roundKey = "access-reconciler"
 // compares each running cluster's IAM policy with the store. It runs only
 // if this worker holds the round's claim.
 func (r *Reconciler) Round(ctx context.Context) error {
-	holder := newHolder()
+	holder := request.NewHolder()
 	var got bool
 	err := r.h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error

@@ -2,8 +2,6 @@ package cluster
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"time"
 
@@ -49,7 +47,7 @@ func waiting(c store.Cluster) bool {
 // it taken waits until the cluster no longer waits (errFinished) or the
 // claim lapses.
 func (h *Handler) claim(ctx context.Context, requestID string, d store.Decision) (release func(), err error) {
-	key, holder := claimKey(d.RequestKey), newHolder()
+	key, holder := claimKey(d.RequestKey), request.NewHolder()
 	deadline := h.now().Add(claimWait)
 	pause := 20 * time.Millisecond
 	for {
@@ -90,29 +88,9 @@ func (h *Handler) claim(ctx context.Context, requestID string, d store.Decision)
 // renew keeps the claim while the delivery works and returns the function
 // that stops renewing and releases it.
 func (h *Handler) renew(ctx context.Context, key, holder string) func() {
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(h.claimLease() / 3)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				err := h.Store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
-					_, err := tx.ClaimEffect(ctx, key, holder, h.now(), h.claimLease())
-					return err
-				})
-				if err != nil {
-					zerolog.Ctx(ctx).Warn().Err(err).Msg("renewing the cluster claim failed")
-				}
-			}
-		}
-	}()
+	stop := request.KeepEffect(ctx, h.Store, key, holder, h.claimLease(), h.now, "cluster")
 	return func() {
-		close(stop)
-		<-stopped
+		stop()
 		err := h.Store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
 			return tx.ReleaseEffect(ctx, key, holder)
 		})
@@ -126,16 +104,10 @@ func (h *Handler) renew(ctx context.Context, key, holder string) func() {
 // creating the cluster of requestKey (taking and giving it back at once,
 // so that a delivery claiming after this transaction sees its outcome).
 func (h *Handler) claimFree(ctx context.Context, tx store.Tx, requestKey string) (bool, error) {
-	holder := newHolder()
+	holder := request.NewHolder()
 	got, err := tx.ClaimEffect(ctx, claimKey(requestKey), holder, h.now(), time.Second)
 	if err != nil || !got {
 		return false, err
 	}
 	return true, tx.ReleaseEffect(ctx, claimKey(requestKey), holder)
-}
-
-func newHolder() string {
-	var b [12]byte
-	rand.Read(b[:]) // never fails
-	return hex.EncodeToString(b[:])
 }

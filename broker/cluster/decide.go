@@ -15,7 +15,6 @@ import (
 	"github.com/dataproc-iis/iis/broker/dataproc"
 	"github.com/dataproc-iis/iis/broker/decision"
 	"github.com/dataproc-iis/iis/broker/fault"
-	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/request"
 	"github.com/dataproc-iis/iis/broker/store"
@@ -39,15 +38,10 @@ type storedSpec struct {
 func (h *Handler) decide(ctx context.Context, e event.Event, req events.ClusterRequest) (store.Decision, error) {
 	key := store.EventKey(e.Source(), e.ID())
 	digest := Digest(req)
-	var d store.Decision
-	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		var err error
-		d, err = tx.GetDecision(ctx, key)
-		return err
-	})
+	d, err := request.Recorded(ctx, h.Store, key)
 	switch {
 	case err == nil:
-		return d, sameRequest(d, digest)
+		return d, request.SameRequest(d, digest)
 	case !errors.Is(err, store.ErrNotFound):
 		return d, err
 	}
@@ -60,7 +54,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.ClusterR
 	if err != nil {
 		return d, err // transient: redeliver
 	}
-	principal, userID := recordName(id, req.IDToken), directoryField(id, "user_id")
+	principal, userID := id.RecordName(req.IDToken), id.DirectoryField("user_id")
 	var pd policy.ClusterDecision
 	err = h.Store.Update(ctx, func(ctx context.Context, tx store.Tx) error {
 		active := 0
@@ -92,7 +86,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.ClusterR
 			if d, err = tx.GetDecision(ctx, key); err != nil {
 				return err
 			}
-			return sameRequest(d, digest)
+			return request.SameRequest(d, digest)
 		}
 		if err := h.Audit.Append(ctx, tx, ev); err != nil {
 			return err
@@ -193,40 +187,12 @@ func activeClusters(ctx context.Context, tx store.Tx, userID, principal string) 
 	return tx.ListActiveClustersByPrincipal(ctx, principal)
 }
 
-// recordName is who a decision is recorded against: the directory's name
-// for the principal, else the verified principal, else the token's
-// fingerprint (as for jobs).
-func recordName(id decision.Identity, token string) string {
-	if name := directoryField(id, "user_name"); name != "" {
-		return name
-	}
-	if id.Token.ID != "" {
-		return id.Token.ID
-	}
-	return "unverified:" + identity.Fingerprint(token)
-}
-
-func directoryField(id decision.Identity, name string) string {
-	if dir, ok := id.Facts["directory"].(map[string]any); ok {
-		v, _ := dir[name].(string)
-		return v
-	}
-	return ""
-}
-
 // Digest identifies a cluster request exactly (token included); only the
 // digest is stored.
 func Digest(r events.ClusterRequest) string {
 	b, _ := json.Marshal(r)
 	sum := sha256.Sum256(b)
 	return "sha256:" + hex.EncodeToString(sum[:])
-}
-
-func sameRequest(d store.Decision, digest string) error {
-	if d.RequestDigest != "" && d.RequestDigest != digest {
-		return fault.Permanentf(request.ReasonConflict, "event %s reuses a decided request's source and id with a different body or token", d.RequestID)
-	}
-	return nil
 }
 
 func truncate(s string, n int) string {

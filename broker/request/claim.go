@@ -52,7 +52,7 @@ type mintClaim struct {
 // worker dies. A delivery that finds it taken waits until the holder
 // records the job (errFinished) or its claim lapses.
 func (h *Handler) claimMint(ctx context.Context, e event.Event, d store.Decision) (*mintClaim, error) {
-	c := &mintClaim{key: "mint\x00" + d.RequestKey, holder: newHolder()}
+	c := &mintClaim{key: "mint\x00" + d.RequestKey, holder: NewHolder()}
 	deadline := h.now().Add(claimWait)
 	pause := 20 * time.Millisecond
 	for {
@@ -135,33 +135,42 @@ func (h *Handler) finished(ctx context.Context, requestID string, d store.Decisi
 // renew keeps the claim while the delivery works and returns the function
 // that stops renewing.
 func (h *Handler) renew(ctx context.Context, key, holder string) func() {
-	stop, stopped := make(chan struct{}), make(chan struct{})
+	return KeepEffect(ctx, h.Store, key, holder, h.claimLease(), h.now, "mint")
+}
+
+// KeepEffect renews holder's claim on the effect key every lease/3 until
+// the returned function is called (and has waited for the renewer), so a
+// claim outlives a slow delivery but not a dead worker. what names the
+// claim in the log.
+func KeepEffect(ctx context.Context, st store.Store, key, holder string, lease time.Duration, now func() time.Time, what string) (stop func()) {
+	done, stopped := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(stopped)
-		t := time.NewTicker(h.claimLease() / 3)
+		t := time.NewTicker(lease / 3)
 		defer t.Stop()
 		for {
 			select {
-			case <-stop:
+			case <-done:
 				return
 			case <-t.C:
-				err := h.Store.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
-					_, err := tx.ClaimEffect(ctx, key, holder, h.now(), h.claimLease())
+				err := st.Update(context.WithoutCancel(ctx), func(ctx context.Context, tx store.Tx) error {
+					_, err := tx.ClaimEffect(ctx, key, holder, now(), lease)
 					return err
 				})
 				if err != nil {
-					zerolog.Ctx(ctx).Warn().Err(err).Msg("renewing the mint claim failed")
+					zerolog.Ctx(ctx).Warn().Err(err).Msgf("renewing the %s claim failed", what)
 				}
 			}
 		}
 	}()
 	return func() {
-		close(stop)
+		close(done)
 		<-stopped
 	}
 }
 
-func newHolder() string {
+// NewHolder names one delivery's claim.
+func NewHolder() string {
 	var b [12]byte
 	rand.Read(b[:]) // never fails
 	return hex.EncodeToString(b[:])

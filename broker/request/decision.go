@@ -6,7 +6,6 @@ import (
 	"github.com/cloudevents/sdk-go/v2/event"
 
 	"github.com/dataproc-iis/iis/broker/decision"
-	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/store"
 	"github.com/dataproc-iis/iis/events"
@@ -26,30 +25,19 @@ func policyRequest(r events.JobRequest, at time.Time) policy.Request {
 	}
 }
 
-// principalID is who a decision is recorded against: the directory's name
-// for the principal when the directory found one (so that the leaver
-// cascade and the in-flight check find the jobs and grants whatever claim
-// the issuer maps the principal from), else the verified principal, else
-// the token's fingerprint when the token did not verify.
+// principalID is who a decision is recorded against (decision.RecordName).
 func principalID(out decision.Outcome, token string) string {
-	if name := directoryField(out, "user_name"); name != "" {
-		return name
-	}
-	if out.Principal.ID != "" {
-		return out.Principal.ID
-	}
-	return "unverified:" + identity.Fingerprint(token)
+	return decision.RecordName(identityFacts(out), out.Principal.ID, token)
 }
 
 // directoryField is a field of the directory entry the decision found.
 func directoryField(out decision.Outcome, name string) string {
-	if ident, ok := out.Decision.Input["identity"].(map[string]any); ok {
-		if dir, ok := ident["directory"].(map[string]any); ok {
-			v, _ := dir[name].(string)
-			return v
-		}
-	}
-	return ""
+	return decision.DirectoryField(identityFacts(out), name)
+}
+
+func identityFacts(out decision.Outcome) map[string]any {
+	facts, _ := out.Decision.Input["identity"].(map[string]any)
+	return facts
 }
 
 func record(key, requestID, principal string, out decision.Outcome, at time.Time) store.Decision {

@@ -105,7 +105,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 	digest := Digest(req)
 	d, err := h.recorded(ctx, key)
 	if err == nil {
-		return d, sameRequest(d, digest)
+		return d, SameRequest(d, digest)
 	}
 	if !errors.Is(err, store.ErrNotFound) {
 		return d, err
@@ -140,7 +140,7 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 			if d, err = tx.GetDecision(ctx, key); err != nil {
 				return err
 			}
-			return sameRequest(d, digest)
+			return SameRequest(d, digest)
 		}
 		return h.Audit.Append(ctx, tx, ev)
 	})
@@ -154,8 +154,14 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 }
 
 func (h *Handler) recorded(ctx context.Context, key string) (store.Decision, error) {
+	return Recorded(ctx, h.Store, key)
+}
+
+// Recorded is the decision recorded for the request key (store.ErrNotFound:
+// none yet). The cluster and access handlers share it.
+func Recorded(ctx context.Context, st store.Store, key string) (store.Decision, error) {
 	var d store.Decision
-	err := h.Store.View(ctx, func(ctx context.Context, tx store.Tx) error {
+	err := st.View(ctx, func(ctx context.Context, tx store.Tx) error {
 		var err error
 		d, err = tx.GetDecision(ctx, key)
 		return err
@@ -189,9 +195,9 @@ func Digest(r events.JobRequest) string {
 	return "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// sameRequest refuses a redelivery whose body is not the one decided: an
+// SameRequest refuses a redelivery whose body is not the one decided: an
 // approval belongs to one request, not to whatever reuses its id.
-func sameRequest(d store.Decision, digest string) error {
+func SameRequest(d store.Decision, digest string) error {
 	if d.RequestDigest != "" && d.RequestDigest != digest {
 		return fault.Permanentf(ReasonConflict, "event %s reuses a decided request's source and id with a different body or token", d.RequestID)
 	}

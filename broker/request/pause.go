@@ -87,7 +87,7 @@ func (h *Handler) pause(ctx context.Context, e event.Event, req events.JobReques
 			if d, err = tx.GetDecision(ctx, key); err != nil {
 				return err
 			}
-			return sameRequest(d, digest)
+			return SameRequest(d, digest)
 		}
 		if err := tx.PutApprovalRequest(ctx, r); err != nil {
 			return err

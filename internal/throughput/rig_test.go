@@ -194,7 +194,13 @@ func (r *rig) follow(c *pubsub.Client) {
 	sub := c.Subscriber(name)
 	sub.ReceiveSettings.NumGoroutines = 16
 	sub.ReceiveSettings.MaxOutstandingMessages = 10000
-	go sub.Receive(r.ctx, func(_ context.Context, m *pubsub.Message) {
+	// Stopped and waited for before its client and pstest close: pstest's
+	// Close can deadlock on a stream whose client went away mid-pull.
+	r.background(func(ctx context.Context) { r.receiveAudit(ctx, sub) })
+}
+
+func (r *rig) receiveAudit(ctx context.Context, sub *pubsub.Subscriber) {
+	_ = sub.Receive(ctx, func(_ context.Context, m *pubsub.Message) {
 		m.Ack()
 		e, err := events.Decode(events.Message{Data: m.Data, Attributes: m.Attributes})
 		if err != nil {
@@ -203,11 +209,11 @@ func (r *rig) follow(c *pubsub.Client) {
 		switch e.Type() {
 		case events.JobApproved, events.JobDenied:
 			if id, _ := e.Extensions()[events.ExtRequestID].(string); id != "" {
-				r.decided <- id
+				send(ctx, r.decided, id)
 			}
 		case events.JobStateChanged:
 			if sc, err := events.DecodeStateChange(e); err == nil && sc.State == "RUNNING" {
-				r.running <- sc.RequestID
+				send(ctx, r.running, sc.RequestID)
 			}
 		case events.JobSubmitted:
 			r.mu.Lock()
@@ -215,10 +221,18 @@ func (r *rig) follow(c *pubsub.Client) {
 			r.mu.Unlock()
 		case events.AccessRevoked:
 			if rev, err := events.DecodeRevocation(e); err == nil {
-				r.revoked <- rev
+				send(ctx, r.revoked, rev)
 			}
 		}
 	})
+}
+
+// send hands v to a reader, or gives up when the rig stops.
+func send[T any](ctx context.Context, ch chan<- T, v T) {
+	select {
+	case ch <- v:
+	case <-ctx.Done():
+	}
 }
 
 // importDirectory puts the users in data-eng, so that the policy approves

@@ -83,7 +83,11 @@ func runDev(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	defer ps.Close()
+	defer func() {
+		if err := ps.Close(); err != nil {
+			log.Warn().Err(err).Msg("local Pub/Sub stopped uncleanly")
+		}
+	}()
 	s.Emulator = ps.Addr
 
 	// The HTTP server comes first: the issuer's URL is its address.

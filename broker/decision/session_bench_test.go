@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	jose "github.com/go-jose/go-jose/v4"
+
 	"github.com/dataproc-iis/iis/broker/identity"
 	"github.com/dataproc-iis/iis/broker/policy"
 	"github.com/dataproc-iis/iis/broker/session"
@@ -91,6 +93,23 @@ func BenchmarkES256Verify(b *testing.B) {
 		h := sha256.Sum256([]byte(raw[:i]))
 		if !ecdsa.Verify(pub, h[:], r, s) {
 			b.Fatal("does not verify")
+		}
+	}
+}
+
+// BenchmarkJWSVerify is the signature check as a JOSE library does it on a
+// compact token: parse the JWS (base64url and its JSON header), then
+// SHA-256 and ecdsa.Verify (go-jose, which go-oidc uses).
+func BenchmarkJWSVerify(b *testing.B) {
+	_, raw, pub := benchSession(b, -1)
+	b.ReportAllocs()
+	for b.Loop() {
+		jws, err := jose.ParseSigned(raw, []jose.SignatureAlgorithm{jose.ES256})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := jws.Verify(pub); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -125,15 +125,7 @@ func TestCancellingIsKept(t *testing.T) {
 	if _, err := w.Poll(ctx); err != nil {
 		t.Fatal(err)
 	}
-	var j store.Job
-	err = st.View(ctx, func(ctx context.Context, tx store.Tx) error {
-		j, err = tx.GetJob(ctx, "r000")
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if j.State != "CANCELLING" || j.NextPollAt.After(time.Now()) {
+	if j := getJob(t, st, "r000"); j.State != "CANCELLING" || j.NextPollAt.After(time.Now()) {
 		t.Errorf("after the poll: %s, next poll in %v; want CANCELLING, due now", j.State, time.Until(j.NextPollAt).Round(time.Second))
 	}
 }

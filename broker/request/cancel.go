@@ -87,7 +87,7 @@ func (c *Canceller) Handle(ctx context.Context, e event.Event) error {
 		zerolog.Ctx(ctx).Info().Str("request_id", job.RequestID).Str("state", job.State).Msg("cancel of an ended job: nothing to do")
 		return nil
 	}
-	defer watch.Hold(ctx, c.Store, []string{job.RequestID}, c.now())()
+	defer watch.Hold(ctx, c.Store, []string{job.RequestID}, c.now)()
 	err = c.Dataproc.Cancel(ctx, c.Caller, watch.Submission(job))
 	if state, ended := dataproc.EndedState(err); ended {
 		// Nothing was cancelled: the watcher reports how it ended.

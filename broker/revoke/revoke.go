@@ -158,7 +158,7 @@ func (h *Handler) hold(ctx context.Context, work []workload) (release func()) {
 			ids = append(ids, w.job.RequestID)
 		}
 	}
-	return watch.Hold(ctx, h.Store, ids, h.now())
+	return watch.Hold(ctx, h.Store, ids, h.now)
 }
 
 // cancelAll cancels every workload concurrently and returns one action

@@ -205,7 +205,7 @@ func TestHeldJobIsLeftToItsCanceller(t *testing.T) {
 	var release func()
 	dp := holdingDataproc{during: func() {
 		if release == nil {
-			release = watch.Hold(ctx, st, []string{"r000"}, time.Now())
+			release = watch.Hold(ctx, st, []string{"r000"}, time.Now)
 		}
 	}}
 	w, err := watch.New(watch.Config{Source: "//test", MinBackoff: time.Millisecond}, st, audit.Log{Topic: "audit"}, dp, watch.StaticCaller("t"), nil)

@@ -103,7 +103,7 @@ func (h *Handler) Handle(ctx context.Context, e event.Event) error {
 func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobRequest) (store.Decision, error) {
 	key := store.EventKey(e.Source(), e.ID())
 	digest := Digest(req)
-	d, err := h.recorded(ctx, key)
+	d, err := Recorded(ctx, h.Store, key)
 	if err == nil {
 		return d, SameRequest(d, digest)
 	}
@@ -151,10 +151,6 @@ func (h *Handler) decide(ctx context.Context, e event.Event, req events.JobReque
 	zerolog.Ctx(ctx).Info().Str("outcome", d.Outcome).Str("principal", d.Principal).Str("role", d.Role).
 		Str("reason", out.Reason()).Str("policy_version", d.PolicyVersion).Msg("job request decided")
 	return d, nil
-}
-
-func (h *Handler) recorded(ctx context.Context, key string) (store.Decision, error) {
-	return Recorded(ctx, h.Store, key)
 }
 
 // Recorded is the decision recorded for the request key (store.ErrNotFound:
